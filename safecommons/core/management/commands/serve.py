@@ -1,0 +1,16 @@
+import os
+
+import uvicorn
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve the site (HTTP and websockets) with uvicorn; the embedded default also runs its worker."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+
+    def handle(self, *args, host, port, **options):
+        uvicorn.run("safecommons.asgi:application", host=host, port=port, lifespan="off",
+                    log_level="info", proxy_headers=False)

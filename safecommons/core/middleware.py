@@ -1,0 +1,38 @@
+from django.conf import settings
+
+
+class ContentSecurityPolicyMiddleware:
+    """Pages may load and contact nothing but this server (and the operator's own tile server, if set)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        tile_origin = _origin(settings.MAP_TILE_URL)
+        img = "'self' data: blob:" + (f" {tile_origin}" if tile_origin else "")
+        self.policy = "; ".join(
+            [
+                "default-src 'self'",
+                "script-src 'self'",
+                "style-src 'self' 'unsafe-inline'",
+                f"img-src {img}",
+                "connect-src 'self'",
+                "font-src 'self'",
+                "object-src 'none'",
+                "base-uri 'self'",
+                "form-action 'self'",
+                "frame-ancestors 'none'",
+            ]
+        )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", self.policy)
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
+        return response
+
+
+def _origin(url: str) -> str:
+    if not url.startswith(("http://", "https://")):
+        return ""
+    scheme, rest = url.split("://", 1)
+    host = rest.split("/", 1)[0]
+    return f"{scheme}://{host}"

@@ -1,0 +1,196 @@
+"""The one place that decides what an actor may see and do.
+
+Views, API handlers and selectors ask `may()` / `require()`; none of them test roles by hand.
+Data flowing between organisations is decided by agreements (`partners.selectors.grant_covering`),
+which the rules below consult where a rule depends on one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+
+from safecommons.core.roles import AGENCY_ROLES, IDLE_LIMITED_ROLES, MFA_ROLES, PARTNER_ROLES, Role
+
+
+@dataclass(frozen=True)
+class MembershipRef:
+    organisation_id: int
+    organisation_name: str
+    organisation_kind: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a signed-in person, an organisation's API key, or nobody."""
+
+    user_id: int | None
+    label: str
+    memberships: tuple[MembershipRef, ...] = ()
+    api_key_id: int | None = None
+    api_scopes: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.user_id is None and self.api_key_id is None
+
+    @property
+    def roles(self) -> frozenset[str]:
+        held = {m.role for m in self.memberships}
+        if self.user_id is not None:
+            held.add(Role.RESIDENT)
+        return frozenset(held)
+
+    @property
+    def primary_membership(self) -> MembershipRef | None:
+        """The membership with the widest role, used to label audit entries."""
+        order = list(Role)
+        return min(self.memberships, key=lambda m: -order.index(Role(m.role)), default=None)
+
+    def organisation_ids(self, roles: Iterable[str] | None = None) -> set[int]:
+        wanted = set(roles) if roles is not None else None
+        return {m.organisation_id for m in self.memberships if wanted is None or m.role in wanted}
+
+    def holds(self, roles: Iterable[str], organisation_id: int | None = None) -> bool:
+        wanted = set(roles)
+        return any(
+            m.role in wanted and (organisation_id is None or m.organisation_id == organisation_id)
+            for m in self.memberships
+        )
+
+    @property
+    def needs_mfa(self) -> bool:
+        return bool(self.roles & MFA_ROLES)
+
+    @property
+    def is_idle_limited(self) -> bool:
+        return bool(self.roles & IDLE_LIMITED_ROLES)
+
+    @property
+    def is_agency_staff(self) -> bool:
+        return self.holds(AGENCY_ROLES)
+
+    @property
+    def is_partner_staff(self) -> bool:
+        return self.holds(PARTNER_ROLES)
+
+
+ANONYMOUS = Actor(user_id=None, label="anonymous")
+
+STAFF_ROLES = AGENCY_ROLES | PARTNER_ROLES
+MANAGER_ROLES = {Role.PARTNER_ADMIN, Role.AGENCY_ADMIN}
+
+
+def actor_for_user(user: Any) -> Actor:
+    """Build the actor for a user once per request (memberships read in one query)."""
+    if user is None or not user.is_authenticated:
+        return ANONYMOUS
+    cached = getattr(user, "_safecommons_actor", None)
+    if cached is not None:
+        return cached
+    from safecommons.accounts.models import Membership
+
+    memberships = tuple(
+        MembershipRef(m.organisation_id, m.organisation.name, m.organisation.kind, m.role)
+        for m in Membership.objects.active().filter(user=user).select_related("organisation")
+    )
+    actor = Actor(user_id=user.pk, label=user.email, memberships=memberships)
+    user._safecommons_actor = actor
+    return actor
+
+
+def actor_for_api_key(api_key: Any) -> Actor:
+    organisation = api_key.organisation
+    ref = MembershipRef(organisation.pk, organisation.name, organisation.kind, Role.PARTNER_MEMBER)
+    return Actor(
+        user_id=None,
+        label=f"api-key:{api_key.prefix}",
+        memberships=(ref,),
+        api_key_id=api_key.pk,
+        api_scopes=frozenset(api_key.scopes),
+    )
+
+
+# --- Rules. Each takes the actor and the target and answers yes or no.
+
+
+def _manages(actor: Actor, organisation_id: int) -> bool:
+    return actor.holds(MANAGER_ROLES, organisation_id)
+
+
+def _is_staff_of(actor: Actor, organisation_id: int) -> bool:
+    return actor.holds(STAFF_ROLES | {Role.PARTNER_MEMBER}, organisation_id)
+
+
+def _view_contacts(actor: Actor, organisation) -> bool:
+    if actor.holds(STAFF_ROLES, organisation.pk) or _manages(actor, organisation.pk):
+        return True
+    from safecommons.partners.models import Scope
+    from safecommons.partners.selectors import grant_covering
+
+    return any(
+        grant_covering(scope=Scope.CONTACT_SHARING, provider_id=organisation.pk, recipient_id=org_id) is not None
+        for org_id in actor.organisation_ids(STAFF_ROLES)
+    )
+
+
+def _agreement_party(actor: Actor, agreement) -> bool:
+    if actor.holds({Role.OVERSIGHT}):
+        return True
+    party_ids = {p.pk for p in agreement.parties.all()}
+    return bool(actor.organisation_ids(STAFF_ROLES) & party_ids)
+
+
+def _manage_agreement(actor: Actor, agreement) -> bool:
+    if agreement is None:
+        return actor.holds({Role.AGENCY_ADMIN})
+    return bool(actor.organisation_ids({Role.AGENCY_ADMIN}) & {p.pk for p in agreement.parties.all()})
+
+
+def _agency_role_for_area(roles: set[str]) -> Callable[[Actor, Any], bool]:
+    def rule(actor: Actor, area) -> bool:
+        agency_id = area.agency_id if hasattr(area, "agency_id") else getattr(area, "pk", None)
+        return actor.holds(roles, agency_id) if agency_id else actor.holds(roles)
+
+    return rule
+
+
+RULES: dict[str, Callable[[Actor, Any], bool]] = {
+    "organisation.create": lambda actor, _: actor.holds({Role.AGENCY_ADMIN}),
+    "organisation.manage": lambda actor, org: _manages(actor, org.pk),
+    "organisation.view_contacts": _view_contacts,
+    "organisation.view_private": lambda actor, org: _is_staff_of(actor, org.pk) or actor.is_agency_staff,
+    "membership.manage": lambda actor, org: _manages(actor, org.pk),
+    "apikey.manage": lambda actor, org: actor.api_key_id is None and _manages(actor, org.pk),
+    "agreement.list": lambda actor, _: actor.holds(STAFF_ROLES | {Role.OVERSIGHT}),
+    "agreement.view": _agreement_party,
+    "agreement.manage": _manage_agreement,
+    "area.import": _agency_role_for_area({Role.AGENCY_ADMIN, Role.ANALYST}),
+    "officer.assign": _agency_role_for_area({Role.AGENCY_ADMIN, Role.SUPERVISOR}),
+    "audit.search": lambda actor, _: actor.holds({Role.OVERSIGHT, Role.AGENCY_ADMIN}),
+    "audit.verify": lambda actor, _: actor.holds({Role.OVERSIGHT, Role.AGENCY_ADMIN}),
+}
+
+
+def may(actor: Actor, action: str, target: Any = None) -> bool:
+    """Whether `actor` may perform `action` on `target`. Unknown actions are refused."""
+    rule = RULES.get(action)
+    if rule is None or actor.is_anonymous:
+        return False
+    return bool(rule(actor, target))
+
+
+def require(actor: Actor, action: str, target: Any = None) -> None:
+    """Raise PermissionDenied unless `may(actor, action, target)`."""
+    if not may(actor, action, target):
+        raise PermissionDenied(action)
+
+
+def require_scope(actor: Actor, scope: str) -> None:
+    """API keys carry scopes; a person signed in carries none and is judged by the rules alone."""
+    if actor.api_key_id is not None and scope not in actor.api_scopes:
+        raise PermissionDenied(f"this API key lacks the {scope!r} scope")

@@ -1,0 +1,164 @@
+from datetime import date, datetime
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+
+from safecommons.core.api import OPTIONAL, OPTIONAL_DOC, SESSION_ONLY, SIGNED_IN, request_actor
+from safecommons.partners import selectors, services
+from safecommons.partners.models import ApiKey, Organisation
+
+router = Router(tags=["partners"])
+
+
+class OrganisationOut(Schema):
+    id: int
+    slug: str
+    kind: str
+    name: str
+    description: str
+    public_phone: str
+    public_email: str
+    website: str
+    address: str
+
+
+class ContactOut(Schema):
+    name: str
+    title: str
+    phone: str
+    email: str
+    is_24_7: bool
+    escalation_order: int
+
+
+class PartyOut(Schema):
+    organisation_id: int
+    organisation_name: str
+    role: str
+
+
+class GrantOut(Schema):
+    scope: str
+    provider_id: int
+    recipient_id: int
+
+
+class AgreementOut(Schema):
+    id: int
+    title: str
+    purpose: str
+    state: str
+    effective_from: date
+    expires_on: date
+    document_sha256: str
+    parties: list[PartyOut]
+    grants: list[GrantOut]
+
+    @staticmethod
+    def resolve_parties(obj):
+        return [PartyOut(organisation_id=p.organisation_id, organisation_name=p.organisation.name, role=p.role)
+                for p in obj.party_roles.all()]
+
+    @staticmethod
+    def resolve_grants(obj):
+        return [GrantOut(scope=g.scope, provider_id=g.provider_id, recipient_id=g.recipient_id)
+                for g in obj.grants.all()]
+
+
+class FlowOut(Schema):
+    id: int
+    scope: str
+    provider_id: int
+    recipient_id: int
+    actor_label: str
+    purpose: str
+    case_number: str
+    object_type: str
+    object_id: str
+    created_at: datetime
+
+
+class ApiKeyIn(Schema):
+    name: str
+    scopes: list[str]
+
+
+class ApiKeyOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyIssued(ApiKeyOut):
+    key: str
+
+
+def _actor(request: HttpRequest, scope: str):
+    return request_actor(request, scope)
+
+
+@router.get("/organisations", response=list[OrganisationOut], auth=OPTIONAL, openapi_extra=OPTIONAL_DOC)
+def organisation_list(request, kind: str = "", q: str = ""):
+    """The partner directory: listed organisations, plus your own and (for agency staff) all."""
+    return list(selectors.organisations_directory(actor=_actor(request, "organisations:read"), kind=kind, query=q))
+
+
+@router.get("/organisations/{slug}", response=OrganisationOut, auth=OPTIONAL, openapi_extra=OPTIONAL_DOC)
+def organisation_detail(request, slug: str):
+    return selectors.organisation_get(actor=_actor(request, "organisations:read"), slug=slug)
+
+
+@router.get("/organisations/{slug}/contacts", response=list[ContactOut], auth=SIGNED_IN)
+def organisation_contacts(request, slug: str):
+    """Designated contacts: for the organisation's own staff, and for partners under a contact-sharing grant."""
+    actor = _actor(request, "contacts:read")
+    organisation = get_object_or_404(Organisation, slug=slug)
+    return services.organisation_contacts_read(actor=actor, organisation=organisation)
+
+
+@router.get("/agreements", response=list[AgreementOut], auth=SIGNED_IN)
+def agreement_list(request):
+    """Agreements your organisations are party to (oversight: all)."""
+    return list(selectors.agreements_for(actor=_actor(request, "agreements:read")))
+
+
+@router.get("/agreements/{agreement_id}", response=AgreementOut, auth=SIGNED_IN)
+def agreement_detail(request, agreement_id: int):
+    return selectors.agreement_get(actor=_actor(request, "agreements:read"), agreement_id=agreement_id)
+
+
+@router.get("/agreements/{agreement_id}/flows", response=list[FlowOut], auth=SIGNED_IN)
+def agreement_flows(request, agreement_id: int):
+    """Every data flow made under the agreement."""
+    actor = _actor(request, "agreements:read")
+    agreement = selectors.agreement_get(actor=actor, agreement_id=agreement_id)
+    return list(selectors.flows_under(actor=actor, agreement=agreement)[:1000])
+
+
+@router.get("/organisations/{slug}/api-keys", response=list[ApiKeyOut], auth=SESSION_ONLY)
+def api_key_list(request, slug: str):
+    organisation = get_object_or_404(Organisation, slug=slug)
+    return list(selectors.api_keys_of(actor=request_actor(request), organisation=organisation))
+
+
+@router.post("/organisations/{slug}/api-keys", response={201: ApiKeyIssued}, auth=SESSION_ONLY)
+def api_key_create(request, slug: str, payload: ApiKeyIn):
+    """Issue a key (partner admins, from a TOTP-verified session). The secret is shown in this answer only."""
+    organisation = get_object_or_404(Organisation, slug=slug)
+    api_key, secret = services.api_key_issue(
+        actor=request_actor(request), organisation=organisation, name=payload.name, scopes=payload.scopes,
+        mfa_verified=request.user.is_verified(),
+    )
+    return 201, ApiKeyIssued(**ApiKeyOut.from_orm(api_key).dict(), key=secret)
+
+
+@router.delete("/api-keys/{key_id}", response={204: None}, auth=SESSION_ONLY)
+def api_key_delete(request, key_id: int):
+    """Revoke a key at once."""
+    api_key = get_object_or_404(ApiKey.objects.select_related("organisation"), pk=key_id)
+    services.api_key_revoke(actor=request_actor(request), api_key=api_key)
+    return 204, None

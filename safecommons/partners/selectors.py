@@ -1,0 +1,80 @@
+"""Reading partners: the directory, agreements and the flows made under them, scoped to the actor."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from safecommons.core.permissions import STAFF_ROLES, Actor, require
+from safecommons.core.roles import Role
+from safecommons.partners.models import Agreement, AgreementGrant, ApiKey, DataFlow, Organisation
+
+
+def grant_covering(*, scope: str, provider_id: int, recipient_id: int, on: date | None = None) -> AgreementGrant | None:
+    """The grant of a signed agreement in force on `on` (today) letting `scope` data go provider → recipient.
+
+    The single question every cross-organisation data flow asks. None means: no flow.
+    """
+    today = on or timezone.localdate()
+    return (
+        AgreementGrant.objects.filter(
+            scope=scope,
+            provider_id=provider_id,
+            recipient_id=recipient_id,
+            agreement__status=Agreement.Status.SIGNED,
+            agreement__effective_from__lte=today,
+            agreement__expires_on__gte=today,
+        )
+        .select_related("agreement")
+        .order_by("-agreement__expires_on")
+        .first()
+    )
+
+
+def organisations_directory(*, actor: Actor, kind: str = "", query: str = "") -> QuerySet[Organisation]:
+    """Listed organisations for everyone; unlisted ones for their members and for agency staff."""
+    qs = Organisation.objects.all()
+    if not actor.is_agency_staff:
+        qs = qs.filter(Q(is_listed=True) | Q(pk__in=actor.organisation_ids()))
+    if kind:
+        qs = qs.filter(kind=kind)
+    if query:
+        qs = qs.filter(Q(name__icontains=query) | Q(description__icontains=query))
+    return qs.order_by("name")
+
+
+def organisation_get(*, actor: Actor, slug: str) -> Organisation:
+    return organisations_directory(actor=actor).prefetch_related("sites", "units").get(slug=slug)
+
+
+def agreements_for(*, actor: Actor) -> QuerySet[Agreement]:
+    """Agreements the actor's organisations are party to; oversight sees all of them."""
+    require(actor, "agreement.list")
+    qs = Agreement.objects.prefetch_related("party_roles__organisation", "grants__provider", "grants__recipient")
+    if actor.holds({Role.OVERSIGHT}):
+        return qs
+    return qs.filter(parties__in=actor.organisation_ids(STAFF_ROLES)).distinct()
+
+
+def agreement_get(*, actor: Actor, agreement_id: int) -> Agreement:
+    agreement = Agreement.objects.prefetch_related(
+        "party_roles__organisation", "grants__provider", "grants__recipient"
+    ).get(pk=agreement_id)
+    require(actor, "agreement.view", agreement)
+    return agreement
+
+
+def flows_under(*, actor: Actor, agreement: Agreement) -> QuerySet[DataFlow]:
+    require(actor, "agreement.view", agreement)
+    return agreement.flows.select_related("provider", "recipient")
+
+
+def api_keys_of(*, actor: Actor, organisation: Organisation) -> QuerySet[ApiKey]:
+    require(actor, "apikey.manage", organisation)
+    return organisation.api_keys.all()
+
+
+def organisations_managed(*, actor: Actor) -> QuerySet[Organisation]:
+    return Organisation.objects.filter(pk__in=actor.organisation_ids({Role.PARTNER_ADMIN, Role.AGENCY_ADMIN}))
