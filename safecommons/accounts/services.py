@@ -170,4 +170,5 @@ def membership_end(*, actor: Actor, membership: Membership) -> Membership:
         membership.save(update_fields=["ended_at", "updated_at"])
         audit_record(action="membership.ended", actor=actor, target=membership, organisation=membership.organisation,
                      details={"user": membership.user_id, "role": membership.role})
+    membership.user.__dict__.pop("_safecommons_actor", None)
     return membership

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Q, QuerySet, When
 from django.utils import timezone
 
 from safecommons.core.permissions import Actor, require
@@ -46,12 +46,14 @@ def areas_at_point(*, longitude: float, latitude: float) -> list[Area]:
 
 
 def assignments_current(*, areas: list[Area]) -> QuerySet[OfficerAssignment]:
+    """Assignments in force today, the neighborhood's officers first."""
     today = timezone.localdate()
+    kind_rank = Case(*[When(area__kind=kind, then=rank) for rank, kind in enumerate(KIND_ORDER)])
     return (
         OfficerAssignment.objects.filter(area__in=areas, starts_on__lte=today)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
         .select_related("officer", "area")
-        .order_by("area__kind", "duty")
+        .order_by(kind_rank, "duty", "officer__display_name")
     )
 
 
