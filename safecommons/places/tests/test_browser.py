@@ -1,0 +1,71 @@
+"""The neighborhood-officer page in real headless Chromium (skipped where Chromium is absent)."""
+
+import os
+import shutil
+from urllib.parse import urlparse
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM, reason="Chromium is not installed"),
+    pytest.mark.django_db(transaction=True),
+]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def browser_page():
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server runs beside Playwright's loop
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        yield page
+        browser.close()
+
+
+@pytest.fixture
+def demo_city(transactional_db):
+    from safecommons.demo.city import demo_city_load
+
+    demo_city_load()
+
+
+def test_a_resident_finds_their_neighborhood_officer_by_address_and_on_the_map(live_server, browser_page, demo_city):
+    page = browser_page
+    origin = urlparse(live_server.url).netloc
+    other_hosts = []
+    page.on("request", lambda request: urlparse(request.url).netloc not in (origin, "")
+            and other_hosts.append(request.url))
+
+    page.goto(f"{live_server.url}/places/")
+    page.get_by_label("Your address").fill("120 Oak St")
+    page.get_by_role("button", name="Find").click()
+    result = page.locator("#result")
+    result.get_by_text("Old Mill").first.wait_for()
+    assert "Neighborhood officer" in result.inner_text()
+    assert page.locator(".officer").count() >= 1
+
+    # The map draws the neighborhoods from our API; a click looks up that point.
+    page.locator(".area-label").first.wait_for()
+    assert page.locator("path.leaflet-interactive").count() == 9
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    page.wait_for_url("**lat=*")
+    assert page.locator("#result .areas li").count() >= 3  # neighborhood, beat, sector, jurisdiction
+    page.screenshot(path=os.environ.get("SCREENSHOT_PATH", "/tmp/neighborhood-officer.png"), full_page=True)
+    assert other_hosts == []
+
+
+def test_the_page_works_in_spanish(live_server, browser_page, demo_city):
+    page = browser_page
+    page.goto(f"{live_server.url}/places/")
+    page.select_option("#lang-select", "es")
+    page.get_by_role("button", name="Change").click()
+    page.locator("html[lang=es]").wait_for()
+    assert "Encuentre" in page.locator("h1").inner_text()
