@@ -81,5 +81,8 @@ class SignInThrottle(models.Model):
     locked_until = models.DateTimeField(null=True, blank=True)
     last_failure_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"{self.email}: {self.failures} failures"
+
     def is_locked(self, now=None) -> bool:
         return self.locked_until is not None and self.locked_until > (now or timezone.now())

@@ -177,6 +177,9 @@ class AgreementParty(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["agreement", "organisation"], name="one_role_per_party")]
 
+    def __str__(self) -> str:
+        return f"{self.organisation}: {self.role}"
+
 
 class AgreementGrant(models.Model):
     """Under this agreement, data of `scope` may flow from `provider` to `recipient`."""
@@ -214,6 +217,9 @@ class DataFlow(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()}: {self.provider} → {self.recipient} ({self.purpose})"
 
 
 class ApiKey(models.Model):
