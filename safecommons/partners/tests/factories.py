@@ -3,7 +3,14 @@ import datetime
 import factory
 from django.utils import timezone
 
-from safecommons.partners.models import Agreement, AgreementGrant, AgreementParty, Contact, Organisation, OrganisationKind
+from safecommons.partners.models import (
+    Agreement,
+    AgreementGrant,
+    AgreementParty,
+    Contact,
+    Organisation,
+    OrganisationKind,
+)
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):
