@@ -1,6 +1,5 @@
 from datetime import date, datetime
 
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
@@ -97,25 +96,22 @@ class ApiKeyIssued(ApiKeyOut):
     key: str
 
 
-def _actor(request: HttpRequest, scope: str):
-    return request_actor(request, scope)
-
-
 @router.get("/organisations", response=list[OrganisationOut], auth=OPTIONAL, openapi_extra=OPTIONAL_DOC)
 def organisation_list(request, kind: str = "", q: str = ""):
     """The partner directory: listed organisations, plus your own and (for agency staff) all."""
-    return list(selectors.organisations_directory(actor=_actor(request, "organisations:read"), kind=kind, query=q))
+    actor = request_actor(request, "organisations:read")
+    return list(selectors.organisations_directory(actor=actor, kind=kind, query=q))
 
 
 @router.get("/organisations/{slug}", response=OrganisationOut, auth=OPTIONAL, openapi_extra=OPTIONAL_DOC)
 def organisation_detail(request, slug: str):
-    return selectors.organisation_get(actor=_actor(request, "organisations:read"), slug=slug)
+    return selectors.organisation_get(actor=request_actor(request, "organisations:read"), slug=slug)
 
 
 @router.get("/organisations/{slug}/contacts", response=list[ContactOut], auth=SIGNED_IN)
 def organisation_contacts(request, slug: str):
     """Designated contacts: for the organisation's own staff, and for partners under a contact-sharing grant."""
-    actor = _actor(request, "contacts:read")
+    actor = request_actor(request, "contacts:read")
     organisation = get_object_or_404(Organisation, slug=slug)
     return services.organisation_contacts_read(actor=actor, organisation=organisation)
 
@@ -123,18 +119,18 @@ def organisation_contacts(request, slug: str):
 @router.get("/agreements", response=list[AgreementOut], auth=SIGNED_IN)
 def agreement_list(request):
     """Agreements your organisations are party to (oversight: all)."""
-    return list(selectors.agreements_for(actor=_actor(request, "agreements:read")))
+    return list(selectors.agreements_for(actor=request_actor(request, "agreements:read")))
 
 
 @router.get("/agreements/{agreement_id}", response=AgreementOut, auth=SIGNED_IN)
 def agreement_detail(request, agreement_id: int):
-    return selectors.agreement_get(actor=_actor(request, "agreements:read"), agreement_id=agreement_id)
+    return selectors.agreement_get(actor=request_actor(request, "agreements:read"), agreement_id=agreement_id)
 
 
 @router.get("/agreements/{agreement_id}/flows", response=list[FlowOut], auth=SIGNED_IN)
 def agreement_flows(request, agreement_id: int):
     """Every data flow made under the agreement."""
-    actor = _actor(request, "agreements:read")
+    actor = request_actor(request, "agreements:read")
     agreement = selectors.agreement_get(actor=actor, agreement_id=agreement_id)
     return list(selectors.flows_under(actor=actor, agreement=agreement)[:1000])
 
