@@ -1,9 +1,13 @@
 import os
+import warnings
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "safecommons.settings")
 django_asgi_app = get_asgi_application()
+# WhiteNoise hands static files over as synchronous iterators, which Django streams correctly under ASGI
+# but warns about on every file.
+warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous iterators")
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

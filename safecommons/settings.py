@@ -109,6 +109,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "safecommons.accounts.middleware.StaffSessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "safecommons.core.middleware.NotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "safecommons.urls"

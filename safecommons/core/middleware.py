@@ -1,4 +1,21 @@
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
+from django.views.defaults import page_not_found
+
+
+class NotFoundMiddleware:
+    """A selector that finds nothing (or nothing the actor may see) is a 404 page, not a server error."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, ObjectDoesNotExist):
+            return page_not_found(request, exception)
+        return None
 
 
 class ContentSecurityPolicyMiddleware:

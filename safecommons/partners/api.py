@@ -5,7 +5,7 @@ from ninja import Router, Schema
 
 from safecommons.core.api import OPTIONAL, OPTIONAL_DOC, SESSION_ONLY, SIGNED_IN, request_actor
 from safecommons.partners import selectors, services
-from safecommons.partners.models import ApiKey, Organisation
+from safecommons.partners.models import ApiKey
 
 router = Router(tags=["partners"])
 
@@ -112,7 +112,7 @@ def organisation_detail(request, slug: str):
 def organisation_contacts(request, slug: str):
     """Designated contacts: for the organisation's own staff, and for partners under a contact-sharing grant."""
     actor = request_actor(request, "contacts:read")
-    organisation = get_object_or_404(Organisation, slug=slug)
+    organisation = selectors.organisation_get(actor=actor, slug=slug)
     return services.organisation_contacts_read(actor=actor, organisation=organisation)
 
 
@@ -137,16 +137,18 @@ def agreement_flows(request, agreement_id: int):
 
 @router.get("/organisations/{slug}/api-keys", response=list[ApiKeyOut], auth=SESSION_ONLY)
 def api_key_list(request, slug: str):
-    organisation = get_object_or_404(Organisation, slug=slug)
-    return list(selectors.api_keys_of(actor=request_actor(request), organisation=organisation))
+    actor = request_actor(request)
+    organisation = selectors.organisation_get(actor=actor, slug=slug)
+    return list(selectors.api_keys_of(actor=actor, organisation=organisation))
 
 
 @router.post("/organisations/{slug}/api-keys", response={201: ApiKeyIssued}, auth=SESSION_ONLY)
 def api_key_create(request, slug: str, payload: ApiKeyIn):
     """Issue a key (partner admins, from a TOTP-verified session). The secret is shown in this answer only."""
-    organisation = get_object_or_404(Organisation, slug=slug)
+    actor = request_actor(request)
+    organisation = selectors.organisation_get(actor=actor, slug=slug)
     api_key, secret = services.api_key_issue(
-        actor=request_actor(request), organisation=organisation, name=payload.name, scopes=payload.scopes,
+        actor=actor, organisation=organisation, name=payload.name, scopes=payload.scopes,
         mfa_verified=request.user.is_verified(),
     )
     return 201, ApiKeyIssued(**ApiKeyOut.from_orm(api_key).dict(), key=secret)

@@ -156,6 +156,15 @@ class Agreement(TimeStampedModel):
         today = on or timezone.localdate()
         return self.status == self.Status.SIGNED and self.effective_from <= today <= self.expires_on
 
+    STATE_LABELS = {
+        "draft": _("Draft"), "pending": _("Not yet in force"), "active": _("Active"),
+        "expired": _("Expired"), "terminated": _("Terminated"),
+    }
+
+    @property
+    def state_label(self) -> str:
+        return self.STATE_LABELS[self.state]
+
     @property
     def state(self) -> str:
         """What a person reading the agreement wants to know: draft, active, not yet in force, expired, terminated."""

@@ -5,7 +5,6 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 
-from safecommons.accounts.models import User
 from safecommons.core.api import PUBLIC_DOC, SESSION_ONLY, request_actor
 from safecommons.core.errors import Refused
 from safecommons.partners.models import Organisation
@@ -132,7 +131,7 @@ class AssignmentIn(Schema):
 def assignment_create(request, area_id: int, payload: AssignmentIn):
     """Assign an officer of the area's agency to the area (agency admins and supervisors)."""
     area = selectors.area_get(area_id=area_id)
-    officer = get_object_or_404(User, email__iexact=payload.officer_email)
+    officer = selectors.assignable_officer(actor=request_actor(request), area=area, email=payload.officer_email)
     if payload.duty not in OfficerAssignment.Duty.values:
         raise Refused(f"duty must be one of {', '.join(OfficerAssignment.Duty.values)}")
     assignment = services.officer_assign(

@@ -23,7 +23,7 @@ class LookupForm(forms.Form):
 
 
 class AreaImportForm(forms.Form):
-    agency = forms.ModelChoiceField(label=_("Agency"), queryset=Organisation.objects.none())
+    agency = forms.ModelChoiceField(label=_("Agency"), queryset=Organisation.objects.none(), empty_label=None)
     kind = forms.ChoiceField(label=_("These areas are"), choices=AreaKind.choices)
     file = forms.FileField(label=_("GeoJSON file (FeatureCollection, WGS84, a 'name' property per feature)"))
 

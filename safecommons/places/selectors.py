@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.db.models import Case, Q, QuerySet, When
 from django.utils import timezone
 
-from safecommons.core.permissions import Actor, require
+from safecommons.core.permissions import Actor, may, require
 from safecommons.places.addresses import parse_lat_lon, split_address
 from safecommons.places.geoindex import area_index
 from safecommons.places.models import AddressPoint, Area, AreaImport, AreaKind, OfficerAssignment
@@ -112,6 +112,34 @@ def areas_public(*, kinds: list[str] | None = None) -> QuerySet[Area]:
 
 def area_get(*, area_id: int) -> Area:
     return Area.objects.select_related("agency", "parent").get(pk=area_id)
+
+
+def assignable_officer(*, actor: Actor, area: Area, email: str):
+    """The agency's staff member with this email, for someone allowed to assign officers to the area.
+
+    Checks the permission first, and answers the same for an unknown email and an outsider's, so the
+    lookup tells nobody which emails have accounts.
+    """
+    from safecommons.accounts.models import User
+    from safecommons.core.errors import Refused
+    from safecommons.core.roles import AGENCY_ROLES
+
+    require(actor, "officer.assign", area)
+    officer = User.objects.filter(
+        email__iexact=email.strip(), memberships__organisation_id=area.agency_id,
+        memberships__role__in=AGENCY_ROLES, memberships__ended_at__isnull=True,
+    ).first()
+    if officer is None:
+        raise Refused(f"No one with that email is on the staff of {area.agency}.")
+    return officer
+
+
+def agencies_importable_by(*, actor: Actor) -> list:
+    """Agencies whose areas the actor may import."""
+    from safecommons.partners.models import Organisation, OrganisationKind
+
+    agencies = Organisation.objects.filter(kind=OrganisationKind.AGENCY, pk__in=actor.organisation_ids())
+    return [agency for agency in agencies if may(actor, "area.import", agency)]
 
 
 def area_imports_for(*, actor: Actor, agency) -> QuerySet[AreaImport]:

@@ -3,7 +3,6 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 
 from safecommons.core.permissions import actor_for_user
-from safecommons.core.roles import Role
 from safecommons.partners.models import Organisation
 from safecommons.places import selectors, services
 from safecommons.places.forms import AreaImportForm, LookupForm
@@ -30,9 +29,10 @@ def area_detail(request, area_id):
 @login_required
 def area_import(request):
     actor = actor_for_user(request.user)
-    agencies = Organisation.objects.filter(pk__in=actor.organisation_ids({Role.AGENCY_ADMIN, Role.ANALYST}))
-    if not agencies.exists():
+    importable = selectors.agencies_importable_by(actor=actor)
+    if not importable:
         raise PermissionDenied("area.import")
+    agencies = Organisation.objects.filter(pk__in=[agency.pk for agency in importable])
     form = AreaImportForm(request.POST or None, request.FILES or None, agencies=agencies)
     if request.method == "POST" and form.is_valid():
         area_import = services.area_import_queue(

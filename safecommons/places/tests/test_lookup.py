@@ -88,3 +88,7 @@ def test_only_agency_staff_can_be_assigned_and_only_by_admins_or_supervisors(cit
     with pytest.raises(PermissionDenied):
         services.officer_assign(actor=actor_for_user(people[Role.OFFICER]), area=west, officer=people[Role.OFFICER],
                                 duty="beat_officer", starts_on=datetime.date(2025, 1, 1))
+
+
+def test_an_unknown_area_is_a_not_found_page(client):
+    assert client.get("/places/areas/999999/").status_code == 404

@@ -1,0 +1,538 @@
+"""Who may use each endpoint: every API operation and every page, tried by every role and by nobody.
+
+The table below is the truth, read off `core/permissions.py` RULES for the world the shared fixtures
+build: an agency ("Testville Police Department") and a partner business ("Acme Apartments") with one
+person per role, a security company and an oversight body. Someone allowed gets the endpoint's
+success status; a signed-in person not allowed gets 403; nobody signed in gets 401 from the API and a
+redirect to sign-in from a page that needs it.
+"""
+
+import json
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import URLResolver, get_resolver, reverse
+
+from safecommons.core.permissions import actor_for_user
+from safecommons.core.roles import AGENCY_ROLES, Role
+from safecommons.partners import services as partner_services
+from safecommons.partners.models import ApiKey, DataFlow, Scope
+from safecommons.partners.tests.factories import ContactFactory, agreement_between
+from safecommons.places.models import AreaImport, AreaKind, OfficerAssignment
+from safecommons.places.tests.factories import AreaFactory
+
+pytestmark = pytest.mark.django_db
+
+ANONYMOUS = "anonymous"
+EVERYONE = [*Role, ANONYMOUS]
+
+SIGNED_IN = frozenset(Role)
+PUBLIC = SIGNED_IN | {ANONYMOUS}
+NOBODY = frozenset()
+AGENCY_STAFF = frozenset(AGENCY_ROLES)
+PARTNER_STAFF = frozenset({Role.PARTNER_MEMBER, Role.PARTNER_ADMIN})
+# agreement.list: any agency or partner staff (security operators included) and oversight; not residents.
+STAFF_AND_OVERSIGHT = SIGNED_IN - {Role.RESIDENT}
+# agreement.view, for an agreement between the partner and the agency: staff of either party, and oversight.
+PARTIES_AND_OVERSIGHT = AGENCY_STAFF | PARTNER_STAFF | {Role.OVERSIGHT}
+AUDITORS = frozenset({Role.OVERSIGHT, Role.AGENCY_ADMIN})  # audit.search, audit.verify
+AREA_IMPORTERS = frozenset({Role.AGENCY_ADMIN, Role.ANALYST})  # area.import
+OFFICER_ASSIGNERS = frozenset({Role.AGENCY_ADMIN, Role.SUPERVISOR})  # officer.assign
+PARTNER_KEY_MANAGERS = frozenset({Role.PARTNER_ADMIN})  # apikey.manage, of the partner
+
+# organisation.view_contacts, of the partner: its own staff; agency staff only under contact sharing.
+CONTACTS_WITHOUT_SHARING = PARTNER_STAFF
+CONTACTS_UNDER_SHARING = PARTNER_STAFF | AGENCY_STAFF
+# organisations_directory: an unlisted organisation is seen by its members and by agency staff.
+UNLISTED_ORGANISATION_SEEN_BY = PARTNER_STAFF | AGENCY_STAFF
+
+ACCESS = {
+    # --- API (routes as in /api/openapi.json)
+    "GET /api/accounts/me": SIGNED_IN,
+    "GET /api/partners/organisations": PUBLIC,
+    "GET /api/partners/organisations/{slug}": PUBLIC,
+    "GET /api/partners/organisations/{slug}/contacts": CONTACTS_WITHOUT_SHARING,
+    "GET /api/partners/agreements": STAFF_AND_OVERSIGHT,
+    "GET /api/partners/agreements/{agreement_id}": PARTIES_AND_OVERSIGHT,
+    "GET /api/partners/agreements/{agreement_id}/flows": PARTIES_AND_OVERSIGHT,
+    "GET /api/partners/organisations/{slug}/api-keys": PARTNER_KEY_MANAGERS,
+    "POST /api/partners/organisations/{slug}/api-keys": PARTNER_KEY_MANAGERS,
+    "DELETE /api/partners/api-keys/{key_id}": PARTNER_KEY_MANAGERS,
+    "GET /api/places/lookup": PUBLIC,
+    "GET /api/places/areas": PUBLIC,
+    "GET /api/places/areas/{area_id}": PUBLIC,
+    "POST /api/places/imports": AREA_IMPORTERS,
+    "GET /api/places/imports/{import_id}": AREA_IMPORTERS,
+    "POST /api/places/areas/{area_id}/assignments": OFFICER_ASSIGNERS,
+    "GET /api/audit/entries": AUDITORS,
+    "GET /api/audit/verify": AUDITORS,
+    # --- Pages (routes as in the urlconf)
+    "GET /": PUBLIC,
+    "GET /healthz": PUBLIC,
+    "GET /audit/": AUDITORS,
+    "GET /accounts/sign-in/": PUBLIC,
+    "GET /accounts/sign-in/code/": PUBLIC,  # open, but sends you to the password step first
+    "GET /accounts/sign-in/set-up-app/": PUBLIC,  # likewise
+    "POST /accounts/sign-out/": PUBLIC,
+    "GET /accounts/register/": PUBLIC,
+    "GET /accounts/me/": SIGNED_IN,
+    "GET /partners/": PUBLIC,
+    "GET /partners/agreements/": STAFF_AND_OVERSIGHT,
+    "GET /partners/agreements/<int:agreement_id>/": PARTIES_AND_OVERSIGHT,
+    "POST /partners/api-keys/<int:key_id>/revoke/": PARTNER_KEY_MANAGERS,
+    "GET /partners/<slug:slug>/": PUBLIC,  # the contacts on it: CONTACTS_* above
+    "GET /partners/<slug:slug>/api-keys/": PARTNER_KEY_MANAGERS,
+    "POST /partners/<slug:slug>/api-keys/": PARTNER_KEY_MANAGERS,
+    "GET /places/": PUBLIC,
+    "GET /places/areas/<int:area_id>/": PUBLIC,
+    "GET /places/import/": AREA_IMPORTERS,
+    "POST /places/import/": AREA_IMPORTERS,
+    "GET /places/import/<int:import_id>/": AREA_IMPORTERS,
+    "GET /admin/": NOBODY,  # Django's admin lets in is_staff accounts only, whatever their role
+}
+
+# What an allowed caller gets, where it is not 200.
+SUCCESS = {
+    "POST /api/partners/organisations/{slug}/api-keys": 201,
+    "DELETE /api/partners/api-keys/{key_id}": 204,
+    "POST /api/places/imports": 202,
+    "POST /api/places/areas/{area_id}/assignments": 201,
+    "POST /partners/api-keys/<int:key_id>/revoke/": 302,
+    "POST /places/import/": 302,
+}
+
+# Our URL namespaces whose pages the table must cover (the admin is listed by hand; i18n is Django's).
+PAGE_NAMESPACES = {"core", "accounts", "partners", "places"}
+
+
+# --- Helpers
+
+
+def concrete(route: str, **values) -> str:
+    """The route with its parameters filled in: `{slug}` and `<slug:slug>` alike."""
+    return re.sub(r"\{(\w+)\}|<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1) or m.group(2)]), route)
+
+
+def call(client: Client, endpoint: str, *, data=None, json_body=None, **path_values):
+    method, route = endpoint.split(" ", 1)
+    path = concrete(route, **path_values)
+    if json_body is not None:
+        return client.generic(method, path, json.dumps(json_body), content_type="application/json")
+    return getattr(client, method.lower())(path, data or {})
+
+
+def expected_status(endpoint: str, who, allowed) -> int:
+    if who in allowed:
+        return SUCCESS.get(endpoint, 200)
+    if who == ANONYMOUS:
+        return 401 if endpoint.split(" ", 1)[1].startswith("/api/") else 302
+    return 403
+
+
+def assert_access(response, endpoint: str, who, allowed=None) -> None:
+    """`allowed` defaults to the table's answer for the endpoint."""
+    allowed = ACCESS[endpoint] if allowed is None else allowed
+    expected = expected_status(endpoint, who, allowed)
+    assert response.status_code == expected, (
+        f"{endpoint} as {who}: expected {expected}, got {response.status_code}: {response.content[:300]!r}"
+    )
+    if who == ANONYMOUS and who not in allowed and expected == 302:
+        assert response.url.startswith(reverse("accounts:sign_in")), response.url
+
+
+def geojson_upload() -> SimpleUploadedFile:
+    square = [[[-93.2, 44.9], [-93.19, 44.9], [-93.19, 44.91], [-93.2, 44.91], [-93.2, 44.9]]]
+    collection = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "Riverside", "code": "riverside"},
+         "geometry": {"type": "Polygon", "coordinates": square}},
+    ]}
+    return SimpleUploadedFile("neighborhoods.geojson", json.dumps(collection).encode(),
+                              content_type="application/geo+json")
+
+
+def issue_key(people, partner, scopes, name="camera sync"):
+    """A key of the partner, issued by its admin from a verified session; returns (key, secret)."""
+    return partner_services.api_key_issue(actor=actor_for_user(people[Role.PARTNER_ADMIN]), organisation=partner,
+                                          name=name, scopes=scopes, mfa_verified=True)
+
+
+def bearer(secret: str) -> Client:
+    return Client(headers={"Authorization": f"Bearer {secret}"})
+
+
+# --- Fixtures
+
+
+@pytest.fixture
+def client_of(people, client_for):
+    def make(who) -> Client:
+        return Client() if who == ANONYMOUS else client_for(people[who])
+
+    return make
+
+
+@pytest.fixture
+def area(agency):
+    """A neighborhood of the agency, around (-93.295, 44.905)."""
+    return AreaFactory(agency=agency, name="West End", lon=-93.30, lat=44.90)
+
+
+@pytest.fixture
+def agreement(partner, agency):
+    return agreement_between(partner, agency, Scope.FOOTAGE_ON_REQUEST, title="Camera footage MOU")
+
+
+@pytest.fixture
+def area_import(agency, people):
+    return AreaImport.objects.create(agency=agency, kind=AreaKind.NEIGHBORHOOD, file=geojson_upload(),
+                                     original_name="neighborhoods.geojson", created_by=people[Role.ANALYST])
+
+
+@pytest.fixture
+def partner_key(people, partner):
+    api_key, _secret = issue_key(people, partner, ["agreements:read"])
+    return api_key
+
+
+# --- The table covers every endpoint
+
+
+def test_the_table_lists_every_api_operation():
+    spec = Client().get("/api/openapi.json").json()
+    published = {f"{method.upper()} {path}" for path, item in spec["paths"].items() for method in item}
+    in_table = {endpoint for endpoint in ACCESS if endpoint.split(" ", 1)[1].startswith("/api/")}
+    assert published == in_table
+
+
+def page_routes() -> set[str]:
+    routes = set()
+    for entry in get_resolver().url_patterns:
+        if isinstance(entry, URLResolver) and entry.namespace in PAGE_NAMESPACES:
+            routes |= {f"/{entry.pattern}{pattern.pattern}" for pattern in entry.url_patterns}
+    return routes
+
+
+def test_the_table_lists_every_page():
+    in_table = {endpoint.split(" ", 1)[1] for endpoint in ACCESS}
+    assert page_routes() - in_table == set()
+
+
+# --- Public: anyone, signed in or not
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("endpoint", [
+    "GET /api/places/lookup",
+    "GET /api/places/areas",
+    "GET /api/places/areas/{area_id}",
+    "GET /api/partners/organisations",
+    "GET /api/partners/organisations/{slug}",
+])
+def test_anyone_reads_the_public_api(client_of, who, endpoint, area, partner):
+    data = {"lat": 44.905, "lon": -93.295} if endpoint == "GET /api/places/lookup" else None
+    response = call(client_of(who), endpoint, data=data, area_id=area.pk, slug=partner.slug)
+    assert_access(response, endpoint, who)
+    if endpoint == "GET /api/places/lookup":
+        assert response.json()["found"] is True
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("endpoint", [
+    "GET /",
+    "GET /healthz",
+    "GET /places/",
+    "GET /places/areas/<int:area_id>/",
+    "GET /partners/",
+    "GET /partners/<slug:slug>/",
+    "GET /accounts/sign-in/",
+    "GET /accounts/register/",
+])
+def test_anyone_opens_the_public_pages(client_of, who, endpoint, area, partner):
+    response = call(client_of(who), endpoint, area_id=area.pk, slug=partner.slug)
+    assert_access(response, endpoint, who)
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("endpoint", ["GET /accounts/sign-in/code/", "GET /accounts/sign-in/set-up-app/"])
+def test_anyone_reaches_the_second_sign_in_step_but_is_sent_to_the_password_step_first(client_of, who, endpoint):
+    assert who in ACCESS[endpoint]
+    response = call(client_of(who), endpoint)
+    assert response.status_code == 302 and response.url == reverse("accounts:sign_in")
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+def test_anyone_may_sign_out(client_of, who):
+    endpoint = "POST /accounts/sign-out/"
+    assert who in ACCESS[endpoint]
+    client = client_of(who)
+    response = call(client, endpoint)
+    assert response.status_code == 302 and response.url == reverse("core:home")
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+def test_no_role_opens_the_django_admin(client_of, who):
+    assert ACCESS["GET /admin/"] == NOBODY
+    response = client_of(who).get("/admin/", follow=True)
+    assert response.redirect_chain, "the admin answered without a redirect"
+    assert response.request["PATH_INFO"] == reverse("accounts:sign_in")
+
+
+# --- Signed in: everyone with an account
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("endpoint", ["GET /api/accounts/me", "GET /accounts/me/"])
+def test_every_signed_in_person_and_no_one_else_sees_their_own_account(client_of, people, who, endpoint):
+    response = call(client_of(who), endpoint)
+    assert_access(response, endpoint, who)
+    if endpoint == "GET /api/accounts/me" and who != ANONYMOUS:
+        assert response.json()["label"] == people[who].email
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("endpoint", ["GET /api/partners/organisations/{slug}", "GET /partners/<slug:slug>/"])
+def test_an_unlisted_organisation_is_seen_only_by_its_members_and_agency_staff(client_of, who, endpoint, partner):
+    partner.is_listed = False
+    partner.save(update_fields=["is_listed"])
+    response = call(client_of(who), endpoint, slug=partner.slug)
+    assert response.status_code == (200 if who in UNLISTED_ORGANISATION_SEEN_BY else 404)
+
+
+# --- Contacts of the partner: its own staff, and agency staff only under contact sharing partner → agency
+
+SHARING_CASES = {
+    "no_agreement": (),
+    "agreement_without_contact_sharing": (Scope.FOOTAGE_ON_REQUEST,),
+    "contact_sharing_partner_to_agency": (Scope.CONTACT_SHARING,),
+}
+
+
+def contacts_allowed(sharing: str) -> frozenset:
+    return CONTACTS_UNDER_SHARING if Scope.CONTACT_SHARING in SHARING_CASES[sharing] else CONTACTS_WITHOUT_SHARING
+
+
+@pytest.fixture
+def shared(request, partner, agency):
+    """The partner's 24/7 contact, and (as the case says) an agreement with the agency."""
+    scopes = SHARING_CASES[request.param]
+    if scopes:
+        agreement_between(partner, agency, *scopes)
+    ContactFactory(organisation=partner, name="Dana Nightdesk", phone="555-0199")
+    return request.param
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("shared", list(SHARING_CASES), indirect=True)
+def test_the_partners_contacts_are_read_by_its_staff_and_by_agency_staff_only_under_contact_sharing(
+    client_of, who, shared, partner
+):
+    endpoint = "GET /api/partners/organisations/{slug}/contacts"
+    allowed = contacts_allowed(shared)
+    assert ACCESS[endpoint] == CONTACTS_WITHOUT_SHARING
+    response = call(client_of(who), endpoint, slug=partner.slug)
+    assert_access(response, endpoint, who, allowed)
+    if who in allowed:
+        assert [c["name"] for c in response.json()] == ["Dana Nightdesk"]
+    # A read across organisations is a data flow, recorded under the agreement that allows it.
+    assert DataFlow.objects.filter(scope=Scope.CONTACT_SHARING).exists() == (who in allowed and who in AGENCY_STAFF)
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("shared", list(SHARING_CASES), indirect=True)
+def test_the_partners_page_shows_its_contacts_only_to_those_who_may_read_them(client_of, who, shared, partner):
+    endpoint = "GET /partners/<slug:slug>/"
+    response = call(client_of(who), endpoint, slug=partner.slug)
+    assert_access(response, endpoint, who)
+    assert ("Dana Nightdesk" in response.content.decode()) == (who in contacts_allowed(shared))
+
+
+# --- Agreements
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("endpoint", ["GET /api/partners/agreements", "GET /partners/agreements/"])
+def test_staff_and_oversight_list_agreements_and_see_those_their_organisation_is_party_to(
+    client_of, who, endpoint, agreement
+):
+    response = call(client_of(who), endpoint)
+    assert_access(response, endpoint, who)
+    if who in ACCESS[endpoint]:
+        # A security operator may list agreements, but their company is party to none of them.
+        listed = (
+            agreement.pk in {a["id"] for a in response.json()} if endpoint.startswith("GET /api/")
+            else agreement.title in response.content.decode()
+        )
+        assert listed == (who in PARTIES_AND_OVERSIGHT)
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("endpoint", [
+    "GET /api/partners/agreements/{agreement_id}",
+    "GET /api/partners/agreements/{agreement_id}/flows",
+    "GET /partners/agreements/<int:agreement_id>/",
+])
+def test_only_the_parties_staff_and_oversight_open_an_agreement_and_its_flows(client_of, who, endpoint, agreement):
+    response = call(client_of(who), endpoint, agreement_id=agreement.pk)
+    assert_access(response, endpoint, who)
+
+
+# --- API keys of the partner: its admin only, from a signed-in session
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("endpoint", [
+    "GET /api/partners/organisations/{slug}/api-keys",
+    "GET /partners/<slug:slug>/api-keys/",
+])
+def test_only_the_partner_admin_lists_the_partners_api_keys(client_of, who, endpoint, partner, partner_key):
+    response = call(client_of(who), endpoint, slug=partner.slug)
+    assert_access(response, endpoint, who)
+    if who in ACCESS[endpoint]:
+        assert partner_key.prefix in response.content.decode()
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("endpoint", [
+    "POST /api/partners/organisations/{slug}/api-keys",
+    "POST /partners/<slug:slug>/api-keys/",
+])
+def test_only_the_partner_admin_issues_the_partners_api_keys(client_of, who, endpoint, partner):
+    payload = {"name": "Front desk camera sync", "scopes": ["organisations:read", "contacts:read"]}
+    if endpoint.startswith("POST /api/"):
+        response = call(client_of(who), endpoint, json_body=payload, slug=partner.slug)
+    else:
+        response = call(client_of(who), endpoint, data=payload, slug=partner.slug)
+    assert_access(response, endpoint, who)
+    issued = ApiKey.objects.filter(organisation=partner, name="Front desk camera sync")
+    assert issued.exists() == (who in ACCESS[endpoint])
+    if who in ACCESS[endpoint] and endpoint.startswith("POST /api/"):
+        assert response.json()["key"].startswith(f"sc_{response.json()['prefix']}_")
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("endpoint", [
+    "DELETE /api/partners/api-keys/{key_id}",
+    "POST /partners/api-keys/<int:key_id>/revoke/",
+])
+def test_only_the_partner_admin_revokes_the_partners_api_keys(client_of, who, endpoint, partner_key):
+    response = call(client_of(who), endpoint, key_id=partner_key.pk)
+    assert_access(response, endpoint, who)
+    partner_key.refresh_from_db()
+    assert (partner_key.revoked_at is not None) == (who in ACCESS[endpoint])
+
+
+# --- Places: area imports and officer assignments, by the agency's roles
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("endpoint", [
+    "GET /api/places/imports/{import_id}",
+    "GET /places/import/<int:import_id>/",
+    "GET /places/import/",
+])
+def test_only_agency_admins_and_analysts_follow_area_imports(client_of, who, endpoint, area_import):
+    response = call(client_of(who), endpoint, import_id=area_import.pk)
+    assert_access(response, endpoint, who)
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("endpoint", ["POST /api/places/imports", "POST /places/import/"])
+def test_only_agency_admins_and_analysts_import_areas(client_of, who, endpoint, agency):
+    agency_field = agency.slug if endpoint.startswith("POST /api/") else agency.pk
+    data = {"agency": agency_field, "kind": AreaKind.NEIGHBORHOOD, "file": geojson_upload()}
+    response = call(client_of(who), endpoint, data=data)
+    assert_access(response, endpoint, who)
+    assert AreaImport.objects.filter(agency=agency).exists() == (who in ACCESS[endpoint])
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+def test_only_agency_admins_and_supervisors_assign_officers(client_of, people, who, area):
+    endpoint = "POST /api/places/areas/{area_id}/assignments"
+    payload = {"officer_email": people[Role.OFFICER].email, "duty": "neighborhood_officer",
+               "starts_on": "2026-01-05", "public_phone": "555-0142", "shift": "Days, Mon–Fri"}
+    response = call(client_of(who), endpoint, json_body=payload, area_id=area.pk)
+    assert_access(response, endpoint, who)
+    assert OfficerAssignment.objects.filter(area=area).exists() == (who in ACCESS[endpoint])
+
+
+@pytest.mark.parametrize("who", sorted(SIGNED_IN - OFFICER_ASSIGNERS))
+def test_a_refused_assignment_does_not_tell_whether_the_email_has_an_account(client_of, who, area):
+    endpoint = "POST /api/places/areas/{area_id}/assignments"
+    payload = {"officer_email": "nobody-here@test.example", "duty": "neighborhood_officer", "starts_on": "2026-01-05"}
+    response = call(client_of(who), endpoint, json_body=payload, area_id=area.pk)
+    assert response.status_code == 403
+
+
+# --- Audit trail
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("endpoint", ["GET /api/audit/entries", "GET /api/audit/verify", "GET /audit/"])
+def test_only_oversight_and_agency_admin_search_and_verify_the_audit_trail(client_of, who, endpoint):
+    response = call(client_of(who), endpoint)
+    assert_access(response, endpoint, who)
+
+
+# --- API keys as callers: scopes, revocation, and no way into session-only operations
+
+# What each scope-checked operation needs from a key.
+SCOPE_NEEDED = {
+    "GET /api/partners/organisations": "organisations:read",
+    "GET /api/partners/organisations/{slug}": "organisations:read",
+    "GET /api/partners/organisations/{slug}/contacts": "contacts:read",
+    "GET /api/partners/agreements": "agreements:read",
+    "GET /api/partners/agreements/{agreement_id}": "agreements:read",
+    "GET /api/partners/agreements/{agreement_id}/flows": "agreements:read",
+}
+
+
+@pytest.mark.parametrize("endpoint", list(SCOPE_NEEDED))
+def test_an_api_key_reads_only_what_its_scopes_cover(people, partner, agreement, endpoint):
+    _key, places_only = issue_key(people, partner, ["places:read"], name="map widget")
+    _key, scoped = issue_key(people, partner, [SCOPE_NEEDED[endpoint]], name="integration")
+    values = {"slug": partner.slug, "agreement_id": agreement.pk}
+    assert call(bearer(places_only), endpoint, **values).status_code == 403
+    assert call(bearer(scoped), endpoint, **values).status_code == 200
+
+
+def test_a_places_only_key_is_refused_the_agreements(people, partner, agreement):
+    _key, secret = issue_key(people, partner, ["places:read"])
+    response = bearer(secret).get("/api/partners/agreements")
+    assert response.status_code == 403
+    assert "agreements:read" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("endpoint", ["GET /api/accounts/me", "GET /api/partners/agreements"])
+def test_a_revoked_or_unknown_key_is_not_signed_in(people, partner, endpoint):
+    api_key, secret = issue_key(people, partner, ["agreements:read"])
+    assert call(bearer(secret), endpoint).status_code == 200
+    partner_services.api_key_revoke(actor=actor_for_user(people[Role.PARTNER_ADMIN]), api_key=api_key)
+    assert call(bearer(secret), endpoint).status_code == 401
+    assert call(bearer("sc_00000000_not-a-real-secret"), endpoint).status_code == 401
+
+
+SESSION_ONLY = [
+    "GET /api/partners/organisations/{slug}/api-keys",
+    "POST /api/partners/organisations/{slug}/api-keys",
+    "DELETE /api/partners/api-keys/{key_id}",
+    "POST /api/places/imports",
+    "GET /api/places/imports/{import_id}",
+    "POST /api/places/areas/{area_id}/assignments",
+    "GET /api/audit/entries",
+    "GET /api/audit/verify",
+]
+
+
+@pytest.mark.parametrize("endpoint", SESSION_ONLY)
+def test_an_api_key_with_every_scope_is_not_accepted_where_a_signed_in_person_is_needed(
+    people, partner, area, area_import, endpoint
+):
+    api_key, secret = issue_key(people, partner, list(ApiKey.ApiScope.values))
+    response = call(bearer(secret), endpoint, slug=partner.slug, key_id=api_key.pk, area_id=area.pk,
+                    import_id=area_import.pk)
+    assert response.status_code == 401
+    api_key.refresh_from_db()
+    assert api_key.revoked_at is None
