@@ -1,7 +1,7 @@
 from datetime import date, datetime
 
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from safecommons.core.api import OPTIONAL, OPTIONAL_DOC, SESSION_ONLY, SIGNED_IN, request_actor
 from safecommons.partners import selectors, services
@@ -151,7 +151,7 @@ def api_key_create(request, slug: str, payload: ApiKeyIn):
         actor=actor, organisation=organisation, name=payload.name, scopes=payload.scopes,
         mfa_verified=request.user.is_verified(),
     )
-    return 201, ApiKeyIssued(**ApiKeyOut.from_orm(api_key).dict(), key=secret)
+    return Status(201, ApiKeyIssued(**ApiKeyOut.from_orm(api_key).dict(), key=secret))
 
 
 @router.delete("/api-keys/{key_id}", response={204: None}, auth=SESSION_ONLY)
@@ -159,4 +159,4 @@ def api_key_delete(request, key_id: int):
     """Revoke a key at once."""
     api_key = get_object_or_404(ApiKey.objects.select_related("organisation"), pk=key_id)
     services.api_key_revoke(actor=request_actor(request), api_key=api_key)
-    return 204, None
+    return Status(204, None)

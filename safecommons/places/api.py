@@ -2,7 +2,7 @@ from datetime import date
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from safecommons.core.api import PUBLIC_DOC, SESSION_ONLY, request_actor
@@ -110,7 +110,7 @@ def import_create(request, agency: Form[str], kind: Form[str], file: File[Upload
     organisation = get_object_or_404(Organisation, slug=agency)
     area_import = services.area_import_queue(actor=request_actor(request), agency=organisation, kind=kind,
                                              uploaded_file=file)
-    return 202, area_import
+    return Status(202, area_import)
 
 
 @router.get("/imports/{import_id}", response=ImportOut, auth=SESSION_ONLY, url_name="import_detail")
@@ -138,4 +138,4 @@ def assignment_create(request, area_id: int, payload: AssignmentIn):
         actor=request_actor(request), area=area, officer=officer, duty=payload.duty, starts_on=payload.starts_on,
         public_phone=payload.public_phone, public_email=payload.public_email, shift=payload.shift,
     )
-    return 201, officer_out(assignment)
+    return Status(201, officer_out(assignment))
