@@ -4,8 +4,10 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
 from safecommons.core.api import OPTIONAL, OPTIONAL_DOC, SESSION_ONLY, SIGNED_IN, request_actor
+from safecommons.core.errors import Refused
 from safecommons.partners import selectors, services
-from safecommons.partners.models import ApiKey
+from safecommons.partners.models import ApiKey, Organisation, Scope
+from safecommons.partners.services import GrantSpec
 
 router = Router(tags=["partners"])
 
@@ -78,6 +80,31 @@ class FlowOut(Schema):
     created_at: datetime
 
 
+class PartyIn(Schema):
+    organisation: str  # slug
+    role: str
+
+
+class GrantIn(Schema):
+    scope: str
+    provider: str  # slug
+    recipient: str  # slug
+
+
+class AgreementIn(Schema):
+    title: str
+    purpose: str
+    parties: list[PartyIn]
+    grants: list[GrantIn]
+    effective_from: date
+    expires_on: date
+    signed: bool = False
+
+
+class TerminationIn(Schema):
+    reason: str
+
+
 class ApiKeyIn(Schema):
     name: str
     scopes: list[str]
@@ -120,6 +147,33 @@ def organisation_contacts(request, slug: str):
 def agreement_list(request):
     """Agreements your organisations are party to (oversight: all)."""
     return list(selectors.agreements_for(actor=request_actor(request, "agreements:read")))
+
+
+@router.post("/agreements", response={201: AgreementOut}, auth=SESSION_ONLY)
+def agreement_create(request, payload: AgreementIn):
+    """Record an agreement your agency is party to (agency admins), with what may flow between whom."""
+    slugs = {p.organisation for p in payload.parties} | {s for g in payload.grants for s in (g.provider, g.recipient)}
+    organisations = {o.slug: o for o in Organisation.objects.filter(slug__in=slugs)}
+    if missing := slugs - organisations.keys():
+        raise Refused(f"Unknown organisations: {', '.join(sorted(missing))}")
+    if unknown_scopes := {g.scope for g in payload.grants} - set(Scope.values):
+        raise Refused(f"Unknown scopes: {', '.join(sorted(unknown_scopes))}")
+    agreement = services.agreement_create(
+        actor=request_actor(request), title=payload.title, purpose=payload.purpose, signed=payload.signed,
+        parties=[(organisations[p.organisation], p.role) for p in payload.parties],
+        grants=[GrantSpec(g.scope, organisations[g.provider], organisations[g.recipient]) for g in payload.grants],
+        effective_from=payload.effective_from, expires_on=payload.expires_on,
+    )
+    return Status(201, selectors.agreement_get(actor=request_actor(request), agreement_id=agreement.pk))
+
+
+@router.post("/agreements/{agreement_id}/terminate", response=AgreementOut, auth=SESSION_ONLY)
+def agreement_end(request, agreement_id: int, payload: TerminationIn):
+    """End an agreement now (agency admins of a party): from this moment nothing flows under it."""
+    actor = request_actor(request)
+    agreement = selectors.agreement_get(actor=actor, agreement_id=agreement_id)
+    services.agreement_terminate(actor=actor, agreement=agreement, reason=payload.reason)
+    return selectors.agreement_get(actor=actor, agreement_id=agreement_id)
 
 
 @router.get("/agreements/{agreement_id}", response=AgreementOut, auth=SIGNED_IN)

@@ -41,6 +41,7 @@ AUDITORS = frozenset({Role.OVERSIGHT, Role.AGENCY_ADMIN})  # audit.search, audit
 AREA_IMPORTERS = frozenset({Role.AGENCY_ADMIN, Role.ANALYST})  # area.import
 OFFICER_ASSIGNERS = frozenset({Role.AGENCY_ADMIN, Role.SUPERVISOR})  # officer.assign
 PARTNER_KEY_MANAGERS = frozenset({Role.PARTNER_ADMIN})  # apikey.manage, of the partner
+AGREEMENT_MANAGERS = frozenset({Role.AGENCY_ADMIN})  # agreement.manage, of an agreement naming their agency
 
 # organisation.view_contacts, of the partner: its own staff; agency staff only under contact sharing.
 CONTACTS_WITHOUT_SHARING = PARTNER_STAFF
@@ -56,6 +57,8 @@ ACCESS = {
     "GET /api/partners/organisations/{slug}/contacts": CONTACTS_WITHOUT_SHARING,
     "GET /api/partners/agreements": STAFF_AND_OVERSIGHT,
     "GET /api/partners/agreements/{agreement_id}": PARTIES_AND_OVERSIGHT,
+    "POST /api/partners/agreements": AGREEMENT_MANAGERS,
+    "POST /api/partners/agreements/{agreement_id}/terminate": AGREEMENT_MANAGERS,
     "GET /api/partners/agreements/{agreement_id}/flows": PARTIES_AND_OVERSIGHT,
     "GET /api/partners/organisations/{slug}/api-keys": PARTNER_KEY_MANAGERS,
     "POST /api/partners/organisations/{slug}/api-keys": PARTNER_KEY_MANAGERS,
@@ -97,6 +100,7 @@ ACCESS = {
 SUCCESS = {
     "POST /api/partners/organisations/{slug}/api-keys": 201,
     "DELETE /api/partners/api-keys/{key_id}": 204,
+    "POST /api/partners/agreements": 201,
     "POST /api/places/imports": 202,
     "POST /api/places/areas/{area_id}/assignments": 201,
     "POST /partners/api-keys/<int:key_id>/revoke/": 302,
@@ -536,3 +540,30 @@ def test_an_api_key_with_every_scope_is_not_accepted_where_a_signed_in_person_is
     assert response.status_code == 401
     api_key.refresh_from_db()
     assert api_key.revoked_at is None
+
+
+# --- Recording and ending agreements
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+def test_only_the_agency_admin_records_an_agreement_naming_their_agency(client_of, who, agency, partner):
+    endpoint = "POST /api/partners/agreements"
+    payload = {"title": "SafeCam", "purpose": "Footage on request with a case number", "signed": True,
+               "parties": [{"organisation": agency.slug, "role": "requests footage"},
+                           {"organisation": partner.slug, "role": "answers requests"}],
+               "grants": [{"scope": "footage_on_request", "provider": partner.slug, "recipient": agency.slug}],
+               "effective_from": "2026-01-01", "expires_on": "2027-12-31"}
+    response = call(client_of(who), endpoint, json_body=payload)
+    assert_access(response, endpoint, who)
+    if who in ACCESS[endpoint]:
+        assert response.json()["grants"] == [{"scope": "footage_on_request", "provider_id": partner.pk,
+                                              "recipient_id": agency.pk}]
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+def test_only_the_agency_admin_of_a_party_terminates_an_agreement(client_of, who, agreement):
+    endpoint = "POST /api/partners/agreements/{agreement_id}/terminate"
+    response = call(client_of(who), endpoint, json_body={"reason": "the partner closed"}, agreement_id=agreement.pk)
+    assert_access(response, endpoint, who)
+    agreement.refresh_from_db()
+    assert (agreement.state == "terminated") == (who in ACCESS[endpoint])
