@@ -36,6 +36,8 @@ def _audit_append_only(request):
 def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["safecommons.accounts.tests.hashers.QuickArgon2PasswordHasher"]
+    # Tests run tasks themselves; no worker thread may take them first.
+    settings.EMBEDDED_WORKER = False
 
 
 @pytest.fixture
