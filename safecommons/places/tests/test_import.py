@@ -87,3 +87,30 @@ def test_the_command_imports_a_file_and_lists_rejected_features(people, agency, 
     with pytest.raises(CommandError):
         call_command("import_areas", str(tmp_path / "missing.geojson"), agency=agency.slug, kind="beat",
                      actor=people[Role.AGENCY_ADMIN].email)
+
+
+def test_an_oversized_upload_is_refused_while_it_streams_in(client_for, people, agency, settings):
+    settings.MAX_UPLOAD_BYTES = 10_000
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from safecommons.places.models import AreaImport
+
+    big = SimpleUploadedFile("huge.geojson", b" " * 50_000, content_type="application/geo+json")
+    response = client_for(people[Role.AGENCY_ADMIN]).post(
+        "/api/places/imports", {"agency": agency.slug, "kind": "beat", "file": big})
+    assert response.status_code == 413
+    assert "10000" not in response.json()["detail"] and "limit" in response.json()["detail"]
+    assert not AreaImport.objects.exists()
+
+
+def test_an_import_file_over_the_area_limit_is_refused_with_a_reason(people, agency, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from safecommons.core.errors import Refused
+    from safecommons.places.services import area_import_queue
+
+    settings.AREA_IMPORT_MAX_BYTES = 1024 * 1024
+    big = SimpleUploadedFile("big.geojson", b" " * (1024 * 1024 + 1))
+    with pytest.raises(Refused, match="larger than 1 MB"):
+        area_import_queue(actor=actor_for_user(people[Role.AGENCY_ADMIN]), agency=agency, kind="beat",
+                          uploaded_file=big)
