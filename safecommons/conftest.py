@@ -62,7 +62,7 @@ def oversight_body(db):
 
 @pytest.fixture
 def people(agency, partner, security_company, oversight_body):
-    """{role: user} with each role held in the organisation where it belongs, plus 'outsider'."""
+    """{role: user}: each role held in the organisation where it belongs; the resident holds none."""
     people = {Role.RESIDENT: UserFactory(email="resident@test.example")}
     for role in AGENCY_SIDE:
         people[role] = MembershipFactory(organisation=agency, role=role).user

@@ -130,12 +130,11 @@ def _view_contacts(actor: Actor, organisation) -> bool:
     if actor.holds(STAFF_ROLES, organisation.pk) or _manages(actor, organisation.pk):
         return True
     from safecommons.partners.models import Scope
-    from safecommons.partners.selectors import grant_covering
+    from safecommons.partners.selectors import grant_to_any
 
-    return any(
-        grant_covering(scope=Scope.CONTACT_SHARING, provider_id=organisation.pk, recipient_id=org_id) is not None
-        for org_id in actor.organisation_ids(STAFF_ROLES)
-    )
+    recipients = actor.organisation_ids(STAFF_ROLES)
+    grant = grant_to_any(scope=Scope.CONTACT_SHARING, provider_id=organisation.pk, recipient_ids=recipients)
+    return grant is not None
 
 
 def _agreement_party(actor: Actor, agreement) -> bool:

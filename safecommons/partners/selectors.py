@@ -17,18 +17,26 @@ def grant_covering(*, scope: str, provider_id: int, recipient_id: int, on: date 
 
     The single question every cross-organisation data flow asks. None means: no flow.
     """
+    return grant_to_any(scope=scope, provider_id=provider_id, recipient_ids={recipient_id}, on=on)
+
+
+def grant_to_any(
+    *, scope: str, provider_id: int, recipient_ids: set[int], on: date | None = None
+) -> AgreementGrant | None:
+    """Like `grant_covering`, for the first of several possible recipients (e.g. all of an actor's
+    organisations) that a grant in force covers, in one query."""
     today = on or timezone.localdate()
     return (
         AgreementGrant.objects.filter(
             scope=scope,
             provider_id=provider_id,
-            recipient_id=recipient_id,
+            recipient_id__in=recipient_ids,
             agreement__status=Agreement.Status.SIGNED,
             agreement__effective_from__lte=today,
             agreement__expires_on__gte=today,
         )
-        .select_related("agreement")
-        .order_by("-agreement__expires_on")
+        .select_related("agreement", "recipient")
+        .order_by("-agreement__expires_on", "recipient_id")
         .first()
     )
 

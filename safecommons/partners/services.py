@@ -16,7 +16,7 @@ from django.utils import timezone
 from safecommons.core.audit.models import AuditEntry
 from safecommons.core.audit.services import audit_record
 from safecommons.core.errors import Refused
-from safecommons.core.permissions import Actor, require
+from safecommons.core.permissions import STAFF_ROLES, Actor, require
 from safecommons.partners.models import (
     Agreement,
     AgreementGrant,
@@ -27,7 +27,7 @@ from safecommons.partners.models import (
     Organisation,
     Scope,
 )
-from safecommons.partners.selectors import grant_covering
+from safecommons.partners.selectors import grant_covering, grant_to_any
 
 
 class NoAgreement(PermissionDenied):
@@ -59,13 +59,10 @@ def organisation_contacts_read(*, actor: Actor, organisation: Organisation) -> l
     require(actor, "organisation.view_contacts", organisation)
     contacts = list(organisation.contacts.all())
     if organisation.pk not in actor.organisation_ids():
-        recipient_id = next(
-            org_id for org_id in actor.organisation_ids()
-            if grant_covering(scope=Scope.CONTACT_SHARING, provider_id=organisation.pk, recipient_id=org_id)
-        )
+        grant = grant_to_any(scope=Scope.CONTACT_SHARING, provider_id=organisation.pk,
+                             recipient_ids=actor.organisation_ids(STAFF_ROLES))
         data_flow_authorize(
-            actor=actor, scope=Scope.CONTACT_SHARING, provider=organisation,
-            recipient=Organisation.objects.get(pk=recipient_id),
+            actor=actor, scope=Scope.CONTACT_SHARING, provider=organisation, recipient=grant.recipient,
             purpose="read designated contacts", target=organisation,
         )
     return contacts

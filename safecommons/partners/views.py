@@ -8,7 +8,7 @@ from safecommons.core.errors import Refused
 from safecommons.core.permissions import actor_for_user, may
 from safecommons.partners import selectors, services
 from safecommons.partners.forms import ApiKeyForm
-from safecommons.partners.models import ApiKey, Organisation, OrganisationKind
+from safecommons.partners.models import ApiKey, OrganisationKind
 
 
 def directory(request):
@@ -23,7 +23,7 @@ def directory(request):
 
 def organisation_detail(request, slug):
     actor = actor_for_user(request.user)
-    organisation = get_object_or_404(selectors.organisations_directory(actor=actor), slug=slug)
+    organisation = selectors.organisation_get(actor=actor, slug=slug)
     can_see_contacts = may(actor, "organisation.view_contacts", organisation)
     contacts = services.organisation_contacts_read(actor=actor, organisation=organisation) if can_see_contacts else []
     return render(request, "partners/organisation.html", {
@@ -51,7 +51,7 @@ def agreement_detail(request, agreement_id):
 @login_required
 def api_keys(request, slug):
     actor = actor_for_user(request.user)
-    organisation = get_object_or_404(Organisation, slug=slug)
+    organisation = selectors.organisation_get(actor=actor, slug=slug)
     keys = selectors.api_keys_of(actor=actor, organisation=organisation)
     form = ApiKeyForm(request.POST or None)
     issued = None

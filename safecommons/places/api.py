@@ -1,6 +1,5 @@
 from datetime import date
 
-from django.conf import settings
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -9,7 +8,7 @@ from safecommons.core.api import PUBLIC_DOC, SESSION_ONLY, request_actor
 from safecommons.core.errors import Refused
 from safecommons.partners.models import Organisation
 from safecommons.places import selectors, services
-from safecommons.places.models import AreaKind, OfficerAssignment
+from safecommons.places.models import OfficerAssignment
 
 router = Router(tags=["places"])
 
@@ -103,10 +102,6 @@ class ImportOut(Schema):
 @router.post("/imports", response={202: ImportOut}, auth=SESSION_ONLY)
 def import_create(request, agency: Form[str], kind: Form[str], file: File[UploadedFile]):
     """Upload a GeoJSON FeatureCollection of areas; it is imported in the background (poll the import)."""
-    if kind not in AreaKind.values:
-        raise Refused(f"kind must be one of {', '.join(AreaKind.values)}")
-    if file.size > settings.AREA_IMPORT_MAX_BYTES:
-        raise Refused(f"The file is larger than {settings.AREA_IMPORT_MAX_BYTES // (1024 * 1024)} MB.")
     organisation = get_object_or_404(Organisation, slug=agency)
     area_import = services.area_import_queue(actor=request_actor(request), agency=organisation, kind=kind,
                                              uploaded_file=file)

@@ -1,5 +1,4 @@
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from safecommons.partners.models import Organisation, OrganisationKind
@@ -31,10 +30,3 @@ class AreaImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["agency"].queryset = agencies if agencies is not None else Organisation.objects.filter(
             kind=OrganisationKind.AGENCY)
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.AREA_IMPORT_MAX_BYTES:
-            raise forms.ValidationError(_("The file is larger than %(mb)d MB.")
-                                        % {"mb": settings.AREA_IMPORT_MAX_BYTES // (1024 * 1024)})
-        return upload

@@ -134,12 +134,12 @@ def assignable_officer(*, actor: Actor, area: Area, email: str):
     return officer
 
 
-def agencies_importable_by(*, actor: Actor) -> list:
+def agencies_importable_by(*, actor: Actor) -> QuerySet:
     """Agencies whose areas the actor may import."""
     from safecommons.partners.models import Organisation, OrganisationKind
 
     agencies = Organisation.objects.filter(kind=OrganisationKind.AGENCY, pk__in=actor.organisation_ids())
-    return [agency for agency in agencies if may(actor, "area.import", agency)]
+    return agencies.filter(pk__in=[agency.pk for agency in agencies if may(actor, "area.import", agency)])
 
 
 def area_imports_for(*, actor: Actor, agency) -> QuerySet[AreaImport]:

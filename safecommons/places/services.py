@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.text import slugify
 
@@ -17,7 +18,7 @@ from safecommons.core.geo import GeometryError, geojson_of, polygon_from_geojson
 from safecommons.core.permissions import Actor, require
 from safecommons.core.roles import AGENCY_ROLES
 from safecommons.places.addresses import street_key
-from safecommons.places.models import AddressPoint, Area, AreaImport, OfficerAssignment
+from safecommons.places.models import AddressPoint, Area, AreaImport, AreaKind, OfficerAssignment
 
 Progress = Callable[[int], None]
 
@@ -141,6 +142,10 @@ def area_import_queue(*, actor: Actor, agency, kind: str, uploaded_file) -> Area
     from safecommons.places.tasks import area_import_run
 
     require(actor, "area.import", agency)
+    if kind not in AreaKind.values:
+        raise Refused(f"kind must be one of {', '.join(AreaKind.values)}")
+    if uploaded_file.size > settings.AREA_IMPORT_MAX_BYTES:
+        raise Refused(f"The file is larger than {settings.AREA_IMPORT_MAX_BYTES // (1024 * 1024)} MB.")
     with transaction.atomic():
         area_import = AreaImport.objects.create(
             agency=agency,
@@ -159,13 +164,14 @@ def area_import_process(*, import_id: int, actor: Actor) -> AreaImport:
     area_import.status = AreaImport.Status.RUNNING
     area_import.processed = 0
     area_import.save(update_fields=["status", "processed", "updated_at"])
-    step = {"n": 0}
+    processed = 0
 
     def progress(count: int) -> None:
-        step["n"] += count
-        if step["n"] % 25 == 0:
-            AreaImport.objects.filter(pk=import_id).update(processed=step["n"])
-            _publish_import(area_import, processed=step["n"])
+        nonlocal processed
+        processed += count
+        if processed % 25 == 0:
+            AreaImport.objects.filter(pk=import_id).update(processed=processed)
+            _publish_import(area_import, processed=processed)
 
     with area_import.file.open("rb") as handle:
         data = handle.read()

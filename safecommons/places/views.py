@@ -2,8 +2,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 
+from safecommons.core.errors import Refused
 from safecommons.core.permissions import actor_for_user
-from safecommons.partners.models import Organisation
 from safecommons.places import selectors, services
 from safecommons.places.forms import AreaImportForm, LookupForm
 
@@ -29,17 +29,20 @@ def area_detail(request, area_id):
 @login_required
 def area_import(request):
     actor = actor_for_user(request.user)
-    importable = selectors.agencies_importable_by(actor=actor)
-    if not importable:
+    agencies = selectors.agencies_importable_by(actor=actor)
+    if not agencies.exists():
         raise PermissionDenied("area.import")
-    agencies = Organisation.objects.filter(pk__in=[agency.pk for agency in importable])
     form = AreaImportForm(request.POST or None, request.FILES or None, agencies=agencies)
     if request.method == "POST" and form.is_valid():
-        area_import = services.area_import_queue(
-            actor=actor, agency=form.cleaned_data["agency"], kind=form.cleaned_data["kind"],
-            uploaded_file=form.cleaned_data["file"],
-        )
-        return redirect("places:import_status", import_id=area_import.pk)
+        try:
+            area_import = services.area_import_queue(
+                actor=actor, agency=form.cleaned_data["agency"], kind=form.cleaned_data["kind"],
+                uploaded_file=form.cleaned_data["file"],
+            )
+        except Refused as exc:
+            form.add_error("file", str(exc))
+        else:
+            return redirect("places:import_status", import_id=area_import.pk)
     imports = selectors.area_imports_for(actor=actor, agency=agencies.first())[:10]
     return render(request, "places/import.html", {"form": form, "imports": imports})
 
