@@ -1,3 +1,4 @@
+from base64 import b32encode
 from io import BytesIO
 
 import qrcode
@@ -17,10 +18,9 @@ from django_otp import login as otp_login
 from safecommons.accounts import services
 from safecommons.accounts.forms import CodeForm, RegisterForm, SignInForm
 from safecommons.accounts.models import User
+from safecommons.accounts.selectors import account_overview
 from safecommons.accounts.services import SignIn
 from safecommons.core.errors import Refused
-from safecommons.core.permissions import actor_for_user
-from safecommons.partners.selectors import organisations_managed
 
 PENDING = "pending_sign_in_user"
 
@@ -100,7 +100,7 @@ def sign_in_enrol(request):
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     buffer = BytesIO()
     image.save(buffer)
-    secret = device.config_url.split("secret=")[1].split("&")[0]
+    secret = b32encode(device.bin_key).decode().rstrip("=")
     return render(request, "accounts/enrol.html", {"form": form, "qr_svg": buffer.getvalue().decode(),
                                                    "secret": secret, "next": _next_url(request)})
 
@@ -134,9 +134,4 @@ def register(request):
 
 @login_required
 def account(request):
-    actor = actor_for_user(request.user)
-    return render(request, "accounts/account.html", {
-        "memberships": request.user.memberships.active().select_related("organisation", "unit"),
-        "managed": organisations_managed(actor=actor),
-        "assignments": request.user.assignments.select_related("area"),
-    })
+    return render(request, "accounts/account.html", account_overview(user=request.user))
