@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -7,8 +8,9 @@ from django.views.decorators.http import require_POST
 from safecommons.core.errors import Refused
 from safecommons.core.permissions import actor_for_user, may
 from safecommons.partners import selectors, services
-from safecommons.partners.forms import ApiKeyForm
+from safecommons.partners.forms import AgreementForm, ApiKeyForm, TerminationForm
 from safecommons.partners.models import ApiKey, OrganisationKind
+from safecommons.partners.services import GrantSpec
 
 
 def directory(request):
@@ -35,8 +37,10 @@ def organisation_detail(request, slug):
 
 @login_required
 def agreement_list(request):
-    agreements = selectors.agreements_for(actor=actor_for_user(request.user))
-    return render(request, "partners/agreements.html", {"agreements": agreements})
+    actor = actor_for_user(request.user)
+    return render(request, "partners/agreements.html", {
+        "agreements": selectors.agreements_for(actor=actor), "can_create": may(actor, "agreement.manage"),
+    })
 
 
 @login_required
@@ -45,7 +49,49 @@ def agreement_detail(request, agreement_id):
     agreement = selectors.agreement_get(actor=actor, agreement_id=agreement_id)
     return render(request, "partners/agreement.html", {
         "agreement": agreement, "flows": selectors.flows_under(actor=actor, agreement=agreement)[:200],
+        "can_manage": may(actor, "agreement.manage", agreement) and agreement.state != "terminated",
+        "termination_form": TerminationForm(),
     })
+
+
+@login_required
+def agreement_new(request):
+    actor = actor_for_user(request.user)
+    if not may(actor, "agreement.manage"):
+        raise PermissionDenied("agreement.manage")
+    form = AgreementForm(request.POST or None, request.FILES or None, agencies=selectors.organisations_managed(
+        actor=actor).filter(kind=OrganisationKind.AGENCY))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        agency, partner = data["agency"], data["partner"]
+        try:
+            agreement = services.agreement_create(
+                actor=actor, title=data["title"], purpose=data["purpose"], signed=data["signed"],
+                parties=[(agency, data["agency_role"]), (partner, data["partner_role"])],
+                grants=[GrantSpec(scope, partner, agency) for scope in data["to_agency"]]
+                + [GrantSpec(scope, agency, partner) for scope in data["to_partner"]],
+                effective_from=data["effective_from"], expires_on=data["expires_on"], document=data["document"],
+            )
+        except Refused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The agreement is recorded."))
+            return redirect("partners:agreement", agreement_id=agreement.pk)
+    return render(request, "partners/agreement_new.html", {"form": form})
+
+
+@login_required
+@require_POST
+def agreement_terminate(request, agreement_id):
+    actor = actor_for_user(request.user)
+    agreement = selectors.agreement_get(actor=actor, agreement_id=agreement_id)
+    form = TerminationForm(request.POST)
+    if form.is_valid():
+        services.agreement_terminate(actor=actor, agreement=agreement, reason=form.cleaned_data["reason"])
+        messages.success(request, _("The agreement is terminated: nothing flows under it from now on."))
+    else:
+        messages.error(request, _("Say why the agreement ends."))
+    return redirect("partners:agreement", agreement_id=agreement.pk)
 
 
 @login_required

@@ -18,7 +18,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from safecommons.core.permissions import actor_for_user
 from safecommons.core.roles import AGENCY_ROLES, Role
 from safecommons.partners import services as partner_services
-from safecommons.partners.models import ApiKey, DataFlow, Scope
+from safecommons.partners.models import Agreement, ApiKey, DataFlow, Scope
 from safecommons.partners.tests.factories import ContactFactory, agreement_between
 from safecommons.places.models import AreaImport, AreaKind, OfficerAssignment
 from safecommons.places.tests.factories import AreaFactory
@@ -83,6 +83,9 @@ ACCESS = {
     "GET /accounts/me/": SIGNED_IN,
     "GET /partners/": PUBLIC,
     "GET /partners/agreements/": STAFF_AND_OVERSIGHT,
+    "GET /partners/agreements/new/": AGREEMENT_MANAGERS,
+    "POST /partners/agreements/new/": AGREEMENT_MANAGERS,
+    "POST /partners/agreements/<int:agreement_id>/terminate/": AGREEMENT_MANAGERS,
     "GET /partners/agreements/<int:agreement_id>/": PARTIES_AND_OVERSIGHT,
     "POST /partners/api-keys/<int:key_id>/revoke/": PARTNER_KEY_MANAGERS,
     "GET /partners/<slug:slug>/": PUBLIC,  # the contacts on it: CONTACTS_* above
@@ -105,6 +108,8 @@ SUCCESS = {
     "POST /api/places/areas/{area_id}/assignments": 201,
     "POST /partners/api-keys/<int:key_id>/revoke/": 302,
     "POST /places/import/": 302,
+    "POST /partners/agreements/new/": 302,
+    "POST /partners/agreements/<int:agreement_id>/terminate/": 302,
 }
 
 # Our URL namespaces whose pages the table must cover (the admin is listed by hand; i18n is Django's).
@@ -561,9 +566,30 @@ def test_only_the_agency_admin_records_an_agreement_naming_their_agency(client_o
 
 
 @pytest.mark.parametrize("who", EVERYONE)
-def test_only_the_agency_admin_of_a_party_terminates_an_agreement(client_of, who, agreement):
-    endpoint = "POST /api/partners/agreements/{agreement_id}/terminate"
-    response = call(client_of(who), endpoint, json_body={"reason": "the partner closed"}, agreement_id=agreement.pk)
+@pytest.mark.parametrize("endpoint", ["GET /partners/agreements/new/", "POST /partners/agreements/new/"])
+def test_only_the_agency_admin_opens_and_sends_the_agreement_form(client_of, who, endpoint, agency, partner):
+    data = {"title": "SafeCam", "purpose": "Footage on request", "agency": agency.pk, "agency_role": "asks",
+            "partner": partner.pk, "partner_role": "answers", "to_agency": ["footage_on_request"],
+            "to_partner": ["contact_sharing"], "effective_from": "2026-01-01", "expires_on": "2027-12-31",
+            "signed": "on"}
+    response = call(client_of(who), endpoint, data=data if endpoint.startswith("POST") else None)
+    assert_access(response, endpoint, who)
+    created = Agreement.objects.filter(title="SafeCam").first()
+    assert (created is not None) == (who in ACCESS[endpoint] and endpoint.startswith("POST"))
+    if created:
+        assert {(g.scope, g.provider_id, g.recipient_id) for g in created.grants.all()} == {
+            ("footage_on_request", partner.pk, agency.pk), ("contact_sharing", agency.pk, partner.pk)}
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("endpoint", ["POST /api/partners/agreements/{agreement_id}/terminate",
+                                      "POST /partners/agreements/<int:agreement_id>/terminate/"])
+def test_only_the_agency_admin_of_a_party_terminates_an_agreement(client_of, who, endpoint, agreement):
+    body = {"reason": "the partner closed"}
+    if endpoint.startswith("POST /api/"):
+        response = call(client_of(who), endpoint, json_body=body, agreement_id=agreement.pk)
+    else:
+        response = call(client_of(who), endpoint, data=body, agreement_id=agreement.pk)
     assert_access(response, endpoint, who)
     agreement.refresh_from_db()
     assert (agreement.state == "terminated") == (who in ACCESS[endpoint])
