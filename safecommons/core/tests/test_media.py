@@ -1,0 +1,509 @@
+"""Attachments are recognised by their bytes, refused with a clear message when not accepted, and stored
+without the metadata that could identify whoever sent them; the uploaded original is wiped."""
+
+import hashlib
+import io
+import os
+import struct
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
+from PIL import ExifTags, Image
+from PIL.PngImagePlugin import PngInfo
+from pypdf import PdfReader, PdfWriter
+
+from safecommons.core import media
+from safecommons.core.errors import Refused
+from safecommons.core.media import CleanFile, media_clean, upload_wipe
+
+RED = (255, 0, 0)
+BLUE = (0, 0, 255)
+CREATED = 0xCAFE0001
+MODIFIED = 0xCAFE0002
+XMP = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description>CanaryXMP</rdf:Description></x:xmpmeta>'
+
+
+# Builders --------------------------------------------------------------------------------------------------
+
+
+def camera_exif() -> Image.Exif:
+    """What a phone writes: maker, model, serial number, GPS position, and an orientation (turn 90° clockwise)."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "CanaryCam"
+    exif[ExifTags.Base.Model] = "Canary Model 7"
+    exif[ExifTags.Base.Orientation] = 6
+    exif[ExifTags.IFD.Exif] = {ExifTags.Base.BodySerialNumber: "SN-CANARY-12345"}
+    exif[ExifTags.IFD.GPSInfo] = {
+        ExifTags.GPS.GPSLatitudeRef: "N",
+        ExifTags.GPS.GPSLatitude: (40.0, 42.0, 46.0),
+        ExifTags.GPS.GPSLongitudeRef: "W",
+        ExifTags.GPS.GPSLongitude: (74.0, 0.0, 21.0),
+    }
+    return exif
+
+
+def two_colour_image(mode: str = "RGB") -> Image.Image:
+    """40×20, red on the left and blue on the right, so a rotation shows in which half is which colour."""
+    image = Image.new(mode, (40, 20), BLUE)
+    image.paste(RED, (0, 0, 20, 20))
+    return image
+
+
+def encoded(image: Image.Image, image_format: str, **options) -> bytes:
+    output = io.BytesIO()
+    image.save(output, format=image_format, **options)
+    return output.getvalue()
+
+
+def camera_jpeg() -> bytes:
+    return encoded(two_colour_image(), "JPEG", exif=camera_exif(), comment=b"CanaryComment", xmp=XMP)
+
+
+def box(box_type: bytes, payload: bytes = b"") -> bytes:
+    return struct.pack(">I4s", 8 + len(payload), box_type) + payload
+
+
+def full_box(box_type: bytes, version: int, payload: bytes) -> bytes:
+    return box(box_type, bytes([version, 0, 0, 0]) + payload)
+
+
+def quicktime_text(text: str) -> bytes:
+    """A QuickTime user-data string: length, language code, text."""
+    return struct.pack(">HH", len(text), 0x15C7) + text.encode()
+
+
+# Frame data that happens to look like a metadata box: it must be left alone, not taken for one.
+FRAMES = b"\x00\x00\x00\x14udtaNotMetadataHere" + bytes(range(256)) * 4
+
+
+def movie(brand: bytes = b"isom") -> bytes:
+    """ftyp, moov{mvhd, trak{tkhd, mdia{mdhd v1, minf}, meta}, udta{©xyz, ©mak}}, mdat, as a phone writes them."""
+    ftyp = box(b"ftyp", brand + struct.pack(">I", 512) + brand + b"mp41")
+    mvhd = full_box(b"mvhd", 0, struct.pack(">IIII", CREATED, MODIFIED, 1000, 5000) + bytes(80))
+    tkhd = full_box(b"tkhd", 0, struct.pack(">IIIII", CREATED, MODIFIED, 1, 0, 5000) + bytes(60))
+    mdhd = full_box(b"mdhd", 1, struct.pack(">QQIQ", CREATED, MODIFIED, 1000, 5000) + bytes(4))
+    meta = full_box(b"meta", 0, box(b"hdlr", bytes(8) + b"mdta" + bytes(13)) + box(b"ilst", b"CanaryTitle"))
+    trak = box(b"trak", tkhd + box(b"mdia", mdhd + box(b"minf", box(b"vmhd", bytes(12)))) + meta)
+    udta = box(
+        b"udta", box(b"\xa9xyz", quicktime_text("+40.7128-074.0060/")) + box(b"\xa9mak", quicktime_text("CanaryPhone"))
+    )
+    return ftyp + box(b"moov", mvhd + trak + udta) + box(b"mdat", FRAMES)
+
+
+def box_offset(data: bytes, box_type: bytes) -> int:
+    """Where the (first) box of this type starts, its size field included."""
+    return data.index(box_type) - 4
+
+
+def pdf_with_author(pages: int = 2, password: str | None = None) -> bytes:
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=200, height=200)
+    writer.add_metadata({"/Author": "Jane Canary", "/Creator": "CanaryWriter 3.1"})
+    writer.xmp_metadata = XMP
+    if password:
+        writer.encrypt(password)
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def upload(data: bytes, name: str = "attachment", content_type: str = "application/octet-stream"):
+    return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+def temporary_upload(data: bytes, name: str = "photo.jpg", content_type: str = "image/jpeg"):
+    """An upload the way Django keeps a large one: in a named temporary file on disk."""
+    uploaded = TemporaryUploadedFile(name, content_type, len(data), None)
+    uploaded.write(data)
+    uploaded.seek(0)
+    return uploaded
+
+
+def cleaned_bytes(result: CleanFile) -> bytes:
+    data = result.content.read()
+    result.content.seek(0)
+    return data
+
+
+def opened(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+# Images ----------------------------------------------------------------------------------------------------
+
+
+def test_it_strips_gps_and_camera_details_from_a_jpeg_and_keeps_it_upright():
+    original = camera_jpeg()
+    assert b"CanaryCam" in original and b"SN-CANARY-12345" in original
+
+    result = media_clean(upload(original, "IMG_0001.JPG", "image/jpeg"))
+
+    data = cleaned_bytes(result)
+    for trace in (b"CanaryCam", b"Canary Model 7", b"SN-CANARY-12345", b"CanaryComment", b"CanaryXMP", b"Exif"):
+        assert trace not in data
+    image = opened(data)
+    assert image.format == "JPEG"
+    assert len(image.getexif()) == 0
+    assert not {"exif", "xmp", "comment", "icc_profile"} & set(image.info)
+    # Orientation 6 means "turn 90° clockwise to view": the left (red) half ends up on top.
+    assert image.size == (20, 40)
+    assert_close(image.getpixel((10, 5)), RED)
+    assert_close(image.getpixel((10, 35)), BLUE)
+
+
+def test_it_describes_a_cleaned_image_from_its_bytes_not_its_name():
+    result = media_clean(upload(camera_jpeg(), "holiday.png", "image/png"))
+
+    data = cleaned_bytes(result)
+    assert (result.kind, result.content_type, result.extension) == ("image", "image/jpeg", ".jpg")
+    assert result.size == len(data)
+    assert result.sha256 == hashlib.sha256(data).hexdigest()
+    assert isinstance(result.content, ContentFile)
+    assert result.content.tell() == 0
+    assert "holiday" not in result.content.name
+
+
+def test_it_drops_text_chunks_and_exif_from_a_png():
+    text = PngInfo()
+    text.add_text("Author", "CanaryAuthor")
+    text.add_text("Comment", "CanaryNote", zip=True)
+    original = encoded(two_colour_image("RGBA"), "PNG", pnginfo=text, exif=camera_exif())
+    assert b"CanaryAuthor" in original
+
+    result = media_clean(upload(original, "map.png"))
+
+    data = cleaned_bytes(result)
+    assert b"tEXt" not in data and b"zTXt" not in data and b"eXIf" not in data
+    assert b"CanaryAuthor" not in data and b"CanaryCam" not in data
+    image = opened(data)
+    assert (image.format, image.mode, result.content_type) == ("PNG", "RGBA", "image/png")
+    assert image.text == {}
+    assert len(image.getexif()) == 0
+
+
+def test_it_drops_exif_and_xmp_from_a_webp():
+    original = encoded(two_colour_image(), "WEBP", exif=camera_exif(), xmp=XMP)
+    assert b"CanaryCam" in original and b"CanaryXMP" in original
+
+    result = media_clean(upload(original, "clip.webp"))
+
+    data = cleaned_bytes(result)
+    assert b"EXIF" not in data and b"XMP " not in data
+    assert b"CanaryCam" not in data and b"CanaryXMP" not in data
+    image = opened(data)
+    assert (image.format, result.content_type, result.extension) == ("WEBP", "image/webp", ".webp")
+    assert len(image.getexif()) == 0
+    # WebP keeps the stored orientation but applies it: the picture comes out upright.
+    assert image.size == (20, 40)
+
+
+def test_it_refuses_a_corrupt_jpeg():
+    with pytest.raises(Refused, match="This image could not be read."):
+        media_clean(upload(b"\xff\xd8\xff\xe0" + b"not really a photo" * 50, "photo.jpg", "image/jpeg"))
+
+
+def test_it_refuses_a_truncated_jpeg():
+    with pytest.raises(Refused, match="This image could not be read."):
+        media_clean(upload(camera_jpeg()[:400], "photo.jpg", "image/jpeg"))
+
+
+def test_it_refuses_an_image_with_too_many_pixels(monkeypatch):
+    monkeypatch.setattr(media, "IMAGE_MAX_PIXELS", 100)
+
+    with pytest.raises(Refused, match="too large"):
+        media_clean(upload(encoded(two_colour_image(), "PNG"), "huge.png"))
+
+
+# Videos ----------------------------------------------------------------------------------------------------
+
+
+def test_it_blanks_metadata_boxes_and_timestamps_in_an_mp4_keeping_its_layout():
+    original = movie()
+    assert b"CanaryPhone" in original and b"+40.7128" in original
+
+    result = media_clean(upload(original, "VID_0001.mp4", "video/mp4"))
+
+    data = cleaned_bytes(result)
+    result.content.close()
+    assert (result.kind, result.content_type, result.extension) == ("video", "video/mp4", ".mp4")
+    assert len(data) == len(original) == result.size
+    assert result.sha256 == hashlib.sha256(data).hexdigest()
+    for trace in (b"CanaryPhone", b"+40.7128", b"CanaryTitle", b"\xa9xyz", b"\xa9mak", b"ilst"):
+        assert trace not in data
+    for box_type in (b"udta", b"meta"):
+        start = box_offset(original, box_type)
+        size = struct.unpack(">I", original[start : start + 4])[0]
+        assert data[start : start + 8] == original[start : start + 4] + b"free"
+        assert data[start + 8 : start + size] == bytes(size - 8)
+    assert timestamps(data, b"mvhd", 4) == (0, 0, 1000)
+    assert timestamps(data, b"tkhd", 4) == (0, 0, 1)
+    assert timestamps(data, b"mdhd", 8) == (0, 0, 1000)
+    mdat = box_offset(original, b"mdat")
+    assert data[mdat:] == original[mdat:]
+    assert data[: box_offset(original, b"moov")] == original[: box_offset(original, b"moov")]
+
+
+def timestamps(data: bytes, box_type: bytes, field_bytes: int) -> tuple[int, int, int]:
+    """Creation time, modification time, and the 32-bit field after them (timescale or track id)."""
+    fields = data.index(box_type) + 8
+    width = "Q" if field_bytes == 8 else "I"
+    return struct.unpack(f">{width}{width}I", data[fields : fields + 2 * field_bytes + 4])
+
+
+def test_it_hands_back_a_video_in_a_temporary_file_that_goes_away_on_close():
+    result = media_clean(upload(movie()))
+
+    path = result.content.file.name
+    assert os.path.exists(path)
+    assert result.content.tell() == 0
+    result.content.close()
+    assert not os.path.exists(path)
+
+
+def test_it_recognises_a_quicktime_movie_by_brand_and_by_an_old_style_start():
+    with_brand = media_clean(upload(movie(brand=b"qt  "), "clip.mp4", "video/mp4"))
+    without_ftyp = media_clean(upload(movie()[box_offset(movie(), b"moov") :], "clip.bin"))
+
+    for result in (with_brand, without_ftyp):
+        assert (result.content_type, result.extension) == ("video/quicktime", ".mov")
+        assert b"CanaryPhone" not in cleaned_bytes(result)
+        result.content.close()
+
+
+def test_it_handles_a_64_bit_box_size_and_a_last_box_running_to_the_end():
+    ftyp_and_moov = movie()[: box_offset(movie(), b"mdat")]
+    xmp_payload = b"CanaryXMP" * 10
+    large_uuid = struct.pack(">I4sQ", 1, b"uuid", 16 + len(xmp_payload)) + xmp_payload
+    open_ended_mdat = struct.pack(">I4s", 0, b"mdat") + FRAMES
+    original = ftyp_and_moov + large_uuid + open_ended_mdat
+
+    result = media_clean(upload(original))
+
+    data = cleaned_bytes(result)
+    result.content.close()
+    assert len(data) == len(original)
+    uuid_start = len(ftyp_and_moov)
+    assert data[uuid_start : uuid_start + 16] == struct.pack(">I4sQ", 1, b"free", 16 + len(xmp_payload))
+    assert b"CanaryXMP" not in data and b"CanaryPhone" not in data
+    assert data[-len(open_ended_mdat) :] == open_ended_mdat
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda data: data[:-10], id="box-runs-past-the-end"),
+        pytest.param(lambda data: data + b"\x00\x00\x00\x04junk", id="box-smaller-than-its-header"),
+        pytest.param(lambda data: data[: box_offset(data, b"moov")] + box(b"mdat", FRAMES), id="no-moov"),
+    ],
+)
+def test_it_refuses_a_video_with_a_broken_box_tree(damage):
+    with pytest.raises(Refused, match="This video could not be read."):
+        media_clean(upload(damage(movie()), "clip.mp4", "video/mp4"))
+
+
+def test_it_refuses_a_heic_photo_in_the_same_container_as_a_video():
+    heic = box(b"ftyp", b"heic" + bytes(4) + b"mif1heic") + box(b"meta", b"CanaryExif")
+
+    with pytest.raises(Refused, match="not accepted"):
+        media_clean(upload(heic, "IMG_0001.HEIC", "image/heic"))
+
+
+# Documents -------------------------------------------------------------------------------------------------
+
+
+def test_it_rewrites_a_pdf_without_its_author_or_xmp():
+    original = pdf_with_author(pages=3)
+    assert b"Jane Canary" in original and b"CanaryXMP" in original
+
+    result = media_clean(upload(original, "statement.pdf", "application/pdf"))
+
+    data = cleaned_bytes(result)
+    assert (result.kind, result.content_type, result.extension) == ("document", "application/pdf", ".pdf")
+    for trace in (b"Jane Canary", b"CanaryWriter", b"CanaryXMP", b"/Producer", b"/Metadata"):
+        assert trace not in data
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 3
+    assert reader.metadata is None
+
+
+def test_it_refuses_a_password_protected_pdf():
+    with pytest.raises(Refused, match="Password-protected"):
+        media_clean(upload(pdf_with_author(password="secret"), "statement.pdf"))
+
+
+def test_it_refuses_an_unreadable_pdf():
+    with pytest.raises(Refused, match="This PDF could not be read."):
+        media_clean(upload(b"%PDF-1.7\n" + bytes(range(256)) * 8, "statement.pdf"))
+
+
+def test_it_keeps_plain_text_as_sent():
+    text = "Blue van parked by the school every night — 23:00 to 01:00.\n".encode()
+
+    result = media_clean(upload(text, "notes.doc", "application/msword"))
+
+    assert cleaned_bytes(result) == text
+    assert (result.kind, result.content_type, result.extension) == ("document", "text/plain", ".txt")
+
+
+# Refusals --------------------------------------------------------------------------------------------------
+
+
+WINDOWS_EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + bytes(48) + b"PE\x00\x00"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(WINDOWS_EXECUTABLE, id="windows-executable"),
+        pytest.param(b"MZ this is not a photo", id="windows-executable-stub-that-decodes-as-text"),
+        pytest.param(b"\x7fELF\x02\x01\x01\x00" + bytes(56), id="elf"),
+        pytest.param(b"\xcf\xfa\xed\xfe\x07\x00\x00\x01" + bytes(24), id="mach-o"),
+        pytest.param(b"PK\x03\x04\x14\x00\x00\x00word/document.xml", id="zip-or-office"),
+        pytest.param(b"#!/bin/sh\nrm -rf ~\n", id="shell-script"),
+        pytest.param(b"<!doctype html><script>alert(1)</script>", id="html"),
+        pytest.param(b'\xef\xbb\xbf  \n<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', id="svg"),
+        pytest.param(b"GIF89a\x01\x00\x01\x00", id="gif"),
+        pytest.param(b"caf\xe9 latin-1 text", id="text-that-is-not-utf-8"),
+        pytest.param(b"text with a NUL\x00byte", id="text-with-nul"),
+    ],
+)
+def test_it_refuses_what_is_not_a_photo_video_or_document(data):
+    with pytest.raises(Refused) as refusal:
+        media_clean(upload(data, "photo.jpg", "image/jpeg"))
+
+    assert str(refusal.value) == (
+        "This file type is not accepted. "
+        "Send photos (JPEG, PNG, WebP), videos (MP4, MOV) or documents (PDF, plain text)."
+    )
+
+
+def test_it_refuses_a_windows_executable_renamed_photo_jpg_sent_as_a_jpeg():
+    renamed = SimpleUploadedFile("photo.jpg", WINDOWS_EXECUTABLE, content_type="image/jpeg")
+
+    with pytest.raises(Refused, match="not accepted"):
+        media_clean(renamed)
+
+
+def test_it_refuses_text_that_stops_being_utf_8_after_the_first_bytes():
+    data = b"a" * (media.HEAD_BYTES + 10) + b"\xff\xfe"
+
+    with pytest.raises(Refused, match="not accepted"):
+        media_clean(upload(data, "notes.txt", "text/plain"))
+
+
+def test_it_refuses_an_empty_file():
+    with pytest.raises(Refused, match="empty"):
+        media_clean(upload(b"", "photo.jpg", "image/jpeg"))
+
+
+def test_it_refuses_a_file_over_the_limit_giving_the_limit_in_megabytes():
+    two_megabytes = 2 * 1024 * 1024
+
+    with pytest.raises(Refused) as refusal:
+        media_clean(upload(b"a" * (two_megabytes + 1), "notes.txt"), max_bytes=two_megabytes)
+
+    assert str(refusal.value) == "This file is too large. The limit is 2 MB."
+
+
+def test_it_accepts_a_file_at_the_limit():
+    result = media_clean(upload(b"a" * 1000, "notes.txt"), max_bytes=1000)
+
+    assert result.size == 1000
+
+
+def test_it_accepts_only_the_kinds_asked_for_and_says_which():
+    with pytest.raises(Refused) as refusal:
+        media_clean(upload(pdf_with_author(), "report.pdf", "application/pdf"), kinds=("image",))
+
+    assert str(refusal.value) == "This file type is not accepted. Send photos (JPEG, PNG, WebP)."
+    assert media_clean(upload(camera_jpeg()), kinds=("image",)).kind == "image"
+
+
+def test_it_names_two_accepted_kinds_with_or():
+    with pytest.raises(Refused) as refusal:
+        media_clean(upload(b"plain words"), kinds=("image", "video"))
+
+    assert str(refusal.value) == "This file type is not accepted. Send photos (JPEG, PNG, WebP) or videos (MP4, MOV)."
+
+
+def test_it_rejects_an_unknown_kind_as_a_programming_error():
+    with pytest.raises(ValueError, match="audio"):
+        media_clean(upload(b"plain words"), kinds=("image", "audio"))
+
+
+# Wiping the upload -----------------------------------------------------------------------------------------
+
+
+def test_no_original_bytes_remain_of_a_temporary_upload():
+    original = camera_jpeg()
+    uploaded = temporary_upload(original)
+    path = uploaded.temporary_file_path()
+    with open(path, "rb") as on_disk:
+        assert on_disk.read() == original
+
+    result = media_clean(uploaded)
+
+    assert result.kind == "image"
+    assert_no_original_bytes_at(path, b"SN-CANARY-12345")
+
+
+def test_no_original_bytes_remain_of_a_refused_temporary_upload():
+    uploaded = temporary_upload(WINDOWS_EXECUTABLE + b"CanaryPayload")
+    path = uploaded.temporary_file_path()
+
+    with pytest.raises(Refused):
+        media_clean(uploaded)
+
+    assert_no_original_bytes_at(path, b"CanaryPayload")
+
+
+def test_no_original_bytes_remain_of_a_temporary_video_upload():
+    uploaded = temporary_upload(movie(), "clip.mp4", "video/mp4")
+    path = uploaded.temporary_file_path()
+
+    result = media_clean(uploaded)
+
+    assert b"CanaryPhone" not in cleaned_bytes(result)
+    result.content.close()
+    assert_no_original_bytes_at(path, b"CanaryPhone")
+
+
+def test_it_zeroes_the_buffer_of_an_in_memory_upload():
+    uploaded = upload(camera_jpeg(), "photo.jpg", "image/jpeg")
+    buffer = uploaded.file
+
+    media_clean(uploaded)
+
+    assert buffer.getvalue() == bytes(len(buffer.getvalue()))
+
+
+def test_wiping_twice_is_harmless():
+    uploaded = temporary_upload(camera_jpeg())
+    in_memory = upload(b"some words")
+
+    for _ in range(2):
+        upload_wipe(uploaded)
+        upload_wipe(in_memory)
+
+    assert not os.path.exists(uploaded.temporary_file_path())
+    uploaded.close()  # Django closes it again at the end of the request
+    assert in_memory.file.getvalue() == bytes(10)
+
+
+# Helpers ---------------------------------------------------------------------------------------------------
+
+
+def assert_close(pixel, colour, tolerance=40):
+    assert all(abs(channel - expected) <= tolerance for channel, expected in zip(pixel, colour, strict=True)), pixel
+
+
+def assert_no_original_bytes_at(path: str, trace: bytes):
+    """The temporary file is gone; had it survived, it would have to hold none of the original bytes."""
+    if os.path.exists(path):
+        with open(path, "rb") as leftover:
+            assert trace not in leftover.read()
+    assert not os.path.exists(path)
