@@ -9,3 +9,13 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class ScheduledRun(models.Model):
+    """When each scheduled job was last handed to the task queue (core/schedule.py); one row a job."""
+
+    name = models.CharField(max_length=80, primary_key=True)
+    last_enqueued_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name

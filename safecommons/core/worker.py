@@ -39,8 +39,16 @@ def embedded_worker_start(*, interval: float = 0.5) -> threading.Thread:
 
     _thread = threading.Thread(target=run, name="safecommons-embedded-worker", daemon=True)
     _thread.start()
-    logger.info("embedded background worker started")
+    _scheduler_start()
+    logger.info("embedded background worker and scheduler started")
     return _thread
+
+
+def _scheduler_start() -> None:
+    from safecommons.core.schedule import scheduler_loop
+
+    threading.Thread(target=scheduler_loop, kwargs={"stop": threading.Event()},
+                     name="safecommons-embedded-scheduler", daemon=True).start()
 
 
 def embedded_worker_alive() -> bool | None:
