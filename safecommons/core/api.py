@@ -11,7 +11,7 @@ from ninja import NinjaAPI
 from ninja.errors import ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
-from safecommons.core.errors import Refused
+from safecommons.core.errors import Refused, Throttled
 from safecommons.core.permissions import ANONYMOUS, Actor, actor_for_api_key, actor_for_user, require_scope
 
 
@@ -91,7 +91,7 @@ def invalid(request, exc):
 
 @api.exception_handler(Refused)
 def refused(request, exc):
-    return api.create_response(request, {"detail": str(exc)}, status=400)
+    return api.create_response(request, {"detail": str(exc)}, status=429 if isinstance(exc, Throttled) else 400)
 
 
 def register_routers() -> None:
@@ -99,11 +99,13 @@ def register_routers() -> None:
     from safecommons.core.audit.api import router as audit_router
     from safecommons.partners.api import router as partners_router
     from safecommons.places.api import router as places_router
+    from safecommons.tips.api import router as tips_router
 
     api.add_router("/accounts", accounts_router)
     api.add_router("/partners", partners_router)
     api.add_router("/places", places_router)
     api.add_router("/audit", audit_router)
+    api.add_router("/tips", tips_router)
 
 
 register_routers()

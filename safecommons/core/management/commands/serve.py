@@ -12,5 +12,6 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
 
     def handle(self, *args, host, port, **options):
+        # log_config=None: logging is Django's (settings.LOGGING), whose access log names no client.
         uvicorn.run("safecommons.asgi:application", host=host, port=port, lifespan="off",
-                    log_level="info", proxy_headers=False)
+                    log_level="info", log_config=None, proxy_headers=False)
