@@ -1,6 +1,7 @@
 """The shared test base: one person per role, in an agency and a partner, plus an outsider."""
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -38,6 +39,7 @@ def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["safecommons.accounts.tests.hashers.QuickArgon2PasswordHasher"]
     # Tests run tasks themselves; no worker thread may take them first.
     settings.EMBEDDED_WORKER = False
+    cache.clear()  # throttles and caches start empty in every test
 
 
 @pytest.fixture

@@ -20,6 +20,18 @@ def grant_covering(*, scope: str, provider_id: int, recipient_id: int, on: date 
     return grant_to_any(scope=scope, provider_id=provider_id, recipient_ids={recipient_id}, on=on)
 
 
+def recipients_granted(*, scope: str, provider_id: int, on: date | None = None) -> QuerySet[Organisation]:
+    """The organisations a grant in force lets `scope` data flow to from the provider (for pick lists)."""
+    today = on or timezone.localdate()
+    return Organisation.objects.filter(
+        grants_received__scope=scope,
+        grants_received__provider_id=provider_id,
+        grants_received__agreement__status=Agreement.Status.SIGNED,
+        grants_received__agreement__effective_from__lte=today,
+        grants_received__agreement__expires_on__gte=today,
+    ).distinct()
+
+
 def grant_to_any(
     *, scope: str, provider_id: int, recipient_ids: set[int], on: date | None = None
 ) -> AgreementGrant | None:

@@ -1,0 +1,200 @@
+"""Anonymity by construction: what a tipster's connection carries is stored nowhere.
+
+Canary values for the client address, the forwarded-for header and the user agent go in with every
+tipster request; afterwards the whole database (task queue included), the media files, the cache and
+every log line are searched for them. A second test does the same against the real server process,
+reading its output and every file it wrote.
+"""
+
+import http.client
+import io
+import logging
+import os
+import pickle
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from PIL import Image
+
+from safecommons.tips.models import Tip
+
+IP = "203.0.113.77"
+FORWARDED = "198.51.100.23"
+AGENT = "CanaryBrowser/7.7 (canary-agent-5150)"
+CANARIES = [IP, FORWARDED, "canary-agent-5150"]
+
+FORM = {"category": "drugs", "description": "Deals happen by the laundromat on Oak St every evening.",
+        "location_kind": "address", "location_text": "120 Oak St"}
+
+
+class Everything(logging.Handler):
+    """Keeps every record, formatted and with all its attributes, from every logger."""
+
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        self.lines.append(self.format(record) + " " + repr(record.__dict__))
+
+
+@pytest.fixture
+def all_logs():
+    handler = Everything()
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield handler.lines
+    root.removeHandler(handler)
+    root.setLevel(old_level)
+
+
+def database_dump() -> str:
+    rows = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608 (our own table names)
+            rows.append(f"{table}: {cursor.fetchall()!r}")
+    return "\n".join(rows)
+
+
+def photo() -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "blue").save(buffer, "JPEG")
+    return SimpleUploadedFile("p.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
+def run_database_worker() -> None:
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    Worker(queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,
+           max_tasks=None, worker_id="test", excluded_queue_names=[]).run()
+
+
+def assert_no_canary(where: str, text: str) -> None:
+    found = [canary for canary in CANARIES if canary in text]
+    assert not found, f"{found} found in {where}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_address_forwarded_for_or_agent_is_stored_logged_or_queued(agency, all_logs, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    client = Client(REMOTE_ADDR=IP, HTTP_X_FORWARDED_FOR=FORWARDED, HTTP_X_REAL_IP=FORWARDED,
+                    HTTP_FORWARDED=f"for={FORWARDED}", HTTP_USER_AGENT=AGENT)
+    responses = [client.get("/tips/"), client.post("/tips/", {**FORM, "files": [photo()]})]
+    code, passphrase = responses[-1].context["receipt"].code, responses[-1].context["receipt"].passphrase
+    api = client.post("/api/tips", {"category": "cyber", "description": "A phishing site copies the city portal."},
+                      content_type="application/json")
+    responses.append(api)
+    responses.append(client.post("/tips/follow-up/", {"code": code, "passphrase": "wrong"}))
+    unlocked = client.post("/tips/follow-up/", {"code": code, "passphrase": passphrase})
+    responses.append(unlocked)
+    responses.append(client.post("/tips/follow-up/reply/", {"access": unlocked.context["access"],
+                                                            "body": "One more thing.", "files": [photo()]}))
+    responses.append(client.post("/api/tips/follow-up/messages", {**api.json(), "body": "Also this."},
+                                 content_type="application/json"))
+    responses.append(client.post("/tips/", {"category": "nonsense"}))  # refused input is logged as a 400
+    assert [r.status_code for r in responses] == [200, 201, 201, 400, 200, 201, 201, 400]
+
+    for response in responses:
+        assert "Set-Cookie" not in response.headers, response.headers["Set-Cookie"]
+    assert not client.cookies
+
+    assert_no_canary("the database with the task queue", database_dump())
+    run_database_worker()
+    assert Tip.objects.filter(processed=True).count() == 2
+    assert_no_canary("the database after the tasks ran", database_dump())
+    assert_no_canary("the logs", "\n".join(all_logs))
+    media = b"".join(p.read_bytes() for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file())
+    assert_no_canary("the media files", media.decode("latin-1"))
+    assert_no_canary("the cache", repr(pickle.dumps(getattr(cache, "_cache", {}))))
+
+
+def test_error_reports_leave_out_headers_and_form_fields(rf):
+    from django.views.debug import ExceptionReporter
+
+    request = rf.post("/tips/", {"description": "secret words"}, REMOTE_ADDR=IP, HTTP_USER_AGENT=AGENT)
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        report = ExceptionReporter(request, *sys.exc_info()).get_traceback_text()
+    assert_no_canary("an error report", report)
+    assert "secret words" not in report
+
+
+# --- The real server, its output and its files
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def request_from_canary(port: int, method: str, path: str, body: str, content_type: str) -> int:
+    # Any 127.x.y.z is this machine, so the server sees a distinctive client address.
+    connection_ = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(IP_LOOPBACK, 0))
+    connection_.request(method, path, body=body.encode(), headers={
+        "Content-Type": content_type, "User-Agent": AGENT, "X-Forwarded-For": FORWARDED,
+        "X-Real-IP": FORWARDED,
+    })
+    response = connection_.getresponse()
+    response.read()
+    connection_.close()
+    return response.status
+
+
+IP_LOOPBACK = "127.83.41.29"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="needs the whole 127.0.0.0/8 on loopback")
+def test_the_real_server_keeps_no_trace_of_the_client(tmp_path):
+    from urllib.parse import urlencode
+
+    env = {**os.environ, "VAR_DIR": str(tmp_path / "var"), "DATABASE_URL": "", "REDIS_URL": "",
+           "TASKS_BACKEND": "database", "EMBEDDED_WORKER": "true", "DEBUG": "false", "LOG_LEVEL": "DEBUG"}
+    manage = [sys.executable, str(Path(__file__).resolve().parents[3] / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
+    subprocess.run([*manage, "shell", "-c", "from safecommons.partners.models import Organisation; "
+                    "Organisation.objects.create(kind='agency', name='Canary Police')"], env=env, check=True)
+    port = free_port()
+    log = tmp_path / "server.log"
+    with open(log, "wb") as output:
+        server = subprocess.Popen([*manage, "serve", "--port", str(port)], env=env, stdout=output,
+                                  stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            form = request_from_canary(port, "POST", "/tips/", urlencode(FORM), "application/x-www-form-urlencoded")
+            api = request_from_canary(port, "POST", "/api/tips", '{"category": "other", "description": "Ten '
+                                      'characters and more."}', "application/json")
+            assert (form, api) == (201, 201)
+            database = tmp_path / "var" / "safecommons.sqlite3"
+            while time.monotonic() < deadline:  # the embedded worker routes and relates both tips
+                with sqlite3.connect(database) as db:
+                    if db.execute("SELECT count(*) FROM tips_tip WHERE processed").fetchone()[0] == 2:
+                        break
+                time.sleep(0.2)
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    written = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    text = written.decode("latin-1")
+    assert "POST /tips/" in log.read_text()  # the access log was on
+    assert IP_LOOPBACK not in text, "the client's address was written somewhere"
+    assert_no_canary("the server's output and files", text)
