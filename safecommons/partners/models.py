@@ -239,6 +239,7 @@ class ApiKey(models.Model):
         CONTACTS_READ = "contacts:read", _("Read contacts shared under agreements")
         AGREEMENTS_READ = "agreements:read", _("Read own agreements and flows")
         PLACES_READ = "places:read", _("Read areas and officer assignments")
+        REPORTS_SUBMIT = "reports:submit", _("Submit community reports (Open311)")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100)
