@@ -93,6 +93,8 @@ INSTALLED_APPS = [
     "safecommons.accounts",
     "safecommons.partners",
     "safecommons.places",
+    "safecommons.tips",
+    "safecommons.reports",
     "safecommons.demo",
 ]
 
@@ -231,8 +233,28 @@ FILE_UPLOAD_HANDLERS = [
 ]
 
 # --- Map: no third-party tiles unless an operator names a tile server they run or trust.
+# Tip line: attachments per file, passphrase guesses, submissions per client (keyed hash in cache only).
+TIP_ATTACHMENT_MAX_BYTES = env_int("TIP_ATTACHMENT_MAX_BYTES", 50 * 1024 * 1024)
+TIP_SUBMISSIONS_PER_HOUR = env_int("TIP_SUBMISSIONS_PER_HOUR", 20)
+TIP_FOLLOW_UP_FAILURES = env_int("TIP_FOLLOW_UP_FAILURES", 5)
+TIP_RETENTION_DAYS = env_int("TIP_RETENTION_DAYS", 730)
+# Open311 GeoReport v2: the jurisdiction this server answers for.
+OPEN311_JURISDICTION_ID = os.environ.get("OPEN311_JURISDICTION_ID", "riverton.example")
+
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+
+# Email: printed to the console unless EMAIL_HOST names an SMTP server.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "SafeCommons <no-reply@localhost>")
 
 PLATFORM_NAME = os.environ.get("PLATFORM_NAME", "SafeCommons")
 
@@ -240,7 +262,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"no_client_address": {"()": "safecommons.core.logging.NoClientAddress"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The server's access log names no client (see core/logging.py).
+        "uvicorn.access": {"handlers": ["console"], "filters": ["no_client_address"], "propagate": False},
+    },
 }
+DEFAULT_EXCEPTION_REPORTER_FILTER = "safecommons.core.logging.PrivateExceptionReporterFilter"

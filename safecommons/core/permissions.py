@@ -158,6 +158,29 @@ def _agency_role_for_area(roles: set[str]) -> Callable[[Actor, Any], bool]:
     return rule
 
 
+# Tips: coordinators (analysts, supervisors, admins) see the agency's whole queue; an officer sees the
+# tips assigned to them. Nobody outside the receiving agency reads a tip; partners get redacted referrals.
+TIP_COORDINATORS = frozenset({Role.ANALYST, Role.SUPERVISOR, Role.AGENCY_ADMIN})
+TIP_OFFICER_ROLES = frozenset({Role.OFFICER, Role.SUPERVISOR})  # whom a tip can be assigned to
+TIP_REWARD_ROLES = frozenset({Role.SUPERVISOR, Role.AGENCY_ADMIN})
+
+
+def _tip_read(actor: Actor, tip) -> bool:
+    if actor.holds(TIP_COORDINATORS, tip.agency_id):
+        return True
+    return tip.assigned_officer_id == actor.user_id and actor.holds({Role.OFFICER}, tip.agency_id)
+
+
+def _tip_queue(actor: Actor, agency) -> bool:
+    roles = TIP_COORDINATORS | {Role.OFFICER}
+    return actor.holds(roles, agency.pk) if agency is not None else actor.holds(roles)
+
+
+def _tip_referral(actor: Actor, referral) -> bool:
+    return actor.api_key_id is None and actor.holds({Role.PARTNER_MEMBER, Role.PARTNER_ADMIN},
+                                                      referral.organisation_id)
+
+
 RULES: dict[str, Callable[[Actor, Any], bool]] = {
     "organisation.create": lambda actor, _: actor.holds({Role.AGENCY_ADMIN}),
     "organisation.manage": lambda actor, org: _manages(actor, org.pk),
@@ -170,8 +193,31 @@ RULES: dict[str, Callable[[Actor, Any], bool]] = {
     "agreement.manage": _manage_agreement,
     "area.import": _agency_role_for_area({Role.AGENCY_ADMIN, Role.ANALYST}),
     "officer.assign": _agency_role_for_area({Role.AGENCY_ADMIN, Role.SUPERVISOR}),
+    # Community reports: a signed-in person, or an organisation key holding reports:submit (Open311).
+    "report.submit": lambda actor, _: (
+        actor.user_id is not None if actor.api_key_id is None else "reports:submit" in actor.api_scopes
+    ),
+    "report.view": lambda actor, report: (
+        (actor.user_id is not None and report.reporter_id == actor.user_id)
+        or actor.holds(AGENCY_ROLES, report.agency_id)
+    ),
+    "report.manage": lambda actor, report: actor.holds(AGENCY_ROLES, report.agency_id),
+    # The staff queue: of one agency when given, of any agency the actor serves otherwise.
+    "report.queue": lambda actor, agency: actor.holds(AGENCY_ROLES, getattr(agency, "pk", None)),
     "audit.search": lambda actor, _: actor.holds({Role.OVERSIGHT, Role.AGENCY_ADMIN}),
     "audit.verify": lambda actor, _: actor.holds({Role.OVERSIGHT, Role.AGENCY_ADMIN}),
+    "tip.queue": _tip_queue,
+    "tip.read": _tip_read,
+    "tip.work": _tip_read,
+    "tip.triage": lambda actor, tip: actor.holds(TIP_COORDINATORS, tip.agency_id),
+    "tip.relate": lambda actor, tip: actor.holds(TIP_COORDINATORS, tip.agency_id),
+    "tip.reward": lambda actor, tip: actor.holds(TIP_REWARD_ROLES, tip.agency_id),
+    "tip.legal_hold": lambda actor, tip: actor.holds(TIP_REWARD_ROLES, tip.agency_id),
+    "tip.payout": lambda actor, agency: actor.holds(TIP_REWARD_ROLES, agency.pk),
+    "tip.rules": lambda actor, agency: actor.holds({Role.AGENCY_ADMIN}, agency.pk),
+    "tip.referrals": lambda actor, _: actor.api_key_id is None and actor.holds({Role.PARTNER_MEMBER,
+                                                                                Role.PARTNER_ADMIN}),
+    "tip.referral": _tip_referral,
 }
 
 

@@ -42,6 +42,8 @@ from safecommons.partners.models import (
 from safecommons.partners.services import GrantSpec, agreement_create
 from safecommons.places.models import Area, AreaKind, OfficerAssignment
 from safecommons.places.services import addresses_import, areas_import_geojson, officer_assign
+from safecommons.reports.demo import demo_reports_load
+from safecommons.tips.demo import demo_tips_load
 
 AGENCY_NAME = "Riverton Police Department"
 EMAIL_DOMAIN = "riverton.example"
@@ -570,7 +572,7 @@ def demo_city_load() -> DemoCity:
         if taken:
             raise DemoCityError(f"demo accounts already exist without the demo agency: {', '.join(taken)}")
         audit_before = AuditEntry.objects.count()
-        return _load(audit_before)
+        return demo_tips_load(demo_reports_load(_load(audit_before)))
 
 
 def _load(audit_before: int) -> DemoCity:

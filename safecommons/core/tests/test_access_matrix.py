@@ -9,8 +9,11 @@ redirect to sign-in from a page that needs it.
 
 import json
 import re
+import xml.etree.ElementTree as ET
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
@@ -22,6 +25,13 @@ from safecommons.partners.models import Agreement, ApiKey, DataFlow, Scope
 from safecommons.partners.tests.factories import ContactFactory, agreement_between
 from safecommons.places.models import AreaImport, AreaKind, OfficerAssignment
 from safecommons.places.tests.factories import AreaFactory
+from safecommons.reports.models import ServiceRequest
+from safecommons.reports.tests.factories import (
+    ServiceAttributeFactory,
+    ServiceRequestFactory,
+    ServiceTypeFactory,
+    jpeg_with_gps,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +52,11 @@ AREA_IMPORTERS = frozenset({Role.AGENCY_ADMIN, Role.ANALYST})  # area.import
 OFFICER_ASSIGNERS = frozenset({Role.AGENCY_ADMIN, Role.SUPERVISOR})  # officer.assign
 PARTNER_KEY_MANAGERS = frozenset({Role.PARTNER_ADMIN})  # apikey.manage, of the partner
 AGREEMENT_MANAGERS = frozenset({Role.AGENCY_ADMIN})  # agreement.manage, of an agreement naming their agency
+# Tips (tip.*): coordinators work the agency's queue; officers see only what is assigned to them.
+TIP_COORDINATORS = frozenset({Role.ANALYST, Role.SUPERVISOR, Role.AGENCY_ADMIN})
+TIP_QUEUE = TIP_COORDINATORS | {Role.OFFICER}
+TIP_REWARDERS = frozenset({Role.SUPERVISOR, Role.AGENCY_ADMIN})  # tip.reward, tip.legal_hold, tip.payout
+TIP_RULE_EDITORS = frozenset({Role.AGENCY_ADMIN})  # tip.rules
 
 # organisation.view_contacts, of the partner: its own staff; agency staff only under contact sharing.
 CONTACTS_WITHOUT_SHARING = PARTNER_STAFF
@@ -71,6 +86,14 @@ ACCESS = {
     "POST /api/places/areas/{area_id}/assignments": OFFICER_ASSIGNERS,
     "GET /api/audit/entries": AUDITORS,
     "GET /api/audit/verify": AUDITORS,
+    # Tips: the tipster's operations are public (the code and passphrase are the key); staff ones see tips.py.
+    "POST /api/tips": PUBLIC,
+    "POST /api/tips/follow-up": PUBLIC,
+    "POST /api/tips/follow-up/messages": PUBLIC,
+    "POST /api/tips/follow-up/files": PUBLIC,
+    "GET /api/tips": TIP_QUEUE,
+    "GET /api/tips/{reference}": TIP_COORDINATORS,
+    "POST /api/tips/{reference}/messages": TIP_COORDINATORS,
     # --- Pages (routes as in the urlconf)
     "GET /": PUBLIC,
     "GET /healthz": PUBLIC,
@@ -96,11 +119,71 @@ ACCESS = {
     "GET /places/import/": AREA_IMPORTERS,
     "POST /places/import/": AREA_IMPORTERS,
     "GET /places/import/<int:import_id>/": AREA_IMPORTERS,
+    "GET /tips/": PUBLIC,
+    "POST /tips/": PUBLIC,
+    "GET /tips/follow-up/": PUBLIC,
+    "POST /tips/follow-up/": PUBLIC,
+    "POST /tips/follow-up/reply/": PUBLIC,
+    "POST /tips/follow-up/reward/": PUBLIC,
+    "GET /tips/queue/": TIP_QUEUE,
+    "GET /tips/staff/<str:reference>/": TIP_COORDINATORS,  # and the officer it is assigned to
+    "POST /tips/staff/<str:reference>/triage/": TIP_COORDINATORS,
+    "POST /tips/staff/<str:reference>/status/": TIP_COORDINATORS,  # likewise the assigned officer
+    "POST /tips/staff/<str:reference>/note/": TIP_COORDINATORS,  # likewise
+    "POST /tips/staff/<str:reference>/message/": TIP_COORDINATORS,  # likewise
+    "POST /tips/staff/<str:reference>/reward/": TIP_REWARDERS,
+    "POST /tips/staff/<str:reference>/hold/": TIP_REWARDERS,
+    "POST /tips/staff/<str:reference>/refer/": TIP_COORDINATORS,
+    "POST /tips/staff/<str:reference>/related/<int:link_id>/": TIP_COORDINATORS,
+    "GET /tips/staff/<str:reference>/files/<int:attachment_id>/": TIP_COORDINATORS,  # likewise
+    "GET /tips/routing/": TIP_RULE_EDITORS,
+    "POST /tips/routing/": TIP_RULE_EDITORS,
+    "POST /tips/routing/<int:rule_id>/delete/": TIP_RULE_EDITORS,
+    "GET /tips/retention/": TIP_RULE_EDITORS,
+    "POST /tips/retention/": TIP_RULE_EDITORS,
+    "POST /tips/retention/<int:rule_id>/delete/": TIP_RULE_EDITORS,
+    "GET /tips/referrals/": PARTNER_STAFF,
+    "POST /tips/referrals/<int:referral_id>/acknowledge/": PARTNER_STAFF,  # of the organisation referred to
+    "GET /tips/payout/": TIP_REWARDERS,
+    "POST /tips/payout/": TIP_REWARDERS,
+    # --- Community reports and Open311
+    "GET /reports/": SIGNED_IN,
+    "GET /reports/new/": SIGNED_IN,
+    "POST /reports/new/": SIGNED_IN,
+    "GET /reports/<int:request_id>/": AGENCY_STAFF | {Role.RESIDENT},  # report.view: its reporter, agency staff
+    "GET /reports/<int:request_id>/photo/": AGENCY_STAFF | {Role.RESIDENT},
+    "GET /reports/staff/": AGENCY_STAFF,  # report.queue
+    "GET /reports/staff/<int:request_id>/": AGENCY_STAFF,  # report.manage
+    "POST /reports/staff/<int:request_id>/": AGENCY_STAFF,
+    "GET /open311/v2/services.<open311fmt:fmt>": PUBLIC,
+    "GET /open311/v2/services/<slug:service_code>.<open311fmt:fmt>": PUBLIC,
+    "GET /open311/v2/requests.<open311fmt:fmt>": PUBLIC,
+    "POST /open311/v2/requests.<open311fmt:fmt>": NOBODY,  # an API key with reports:submit, never a session
+    "GET /open311/v2/requests/<int:request_id>.<open311fmt:fmt>": PUBLIC,
     "GET /admin/": NOBODY,  # Django's admin lets in is_staff accounts only, whatever their role
 }
 
 # What an allowed caller gets, where it is not 200.
 SUCCESS = {
+    "POST /api/tips": 201,
+    "POST /api/tips/follow-up/messages": 201,
+    "POST /api/tips/follow-up/files": 201,
+    "POST /api/tips/{reference}/messages": 201,
+    "POST /tips/": 201,
+    "POST /tips/follow-up/reply/": 201,
+    "POST /tips/staff/<str:reference>/triage/": 302,
+    "POST /tips/staff/<str:reference>/status/": 302,
+    "POST /tips/staff/<str:reference>/note/": 302,
+    "POST /tips/staff/<str:reference>/message/": 302,
+    "POST /tips/staff/<str:reference>/reward/": 302,
+    "POST /tips/staff/<str:reference>/hold/": 302,
+    "POST /tips/staff/<str:reference>/refer/": 302,
+    "POST /tips/staff/<str:reference>/related/<int:link_id>/": 302,
+    "POST /tips/routing/": 302,
+    "POST /tips/routing/<int:rule_id>/delete/": 302,
+    "POST /tips/retention/": 302,
+    "POST /tips/retention/<int:rule_id>/delete/": 302,
+    "POST /tips/referrals/<int:referral_id>/acknowledge/": 302,
     "POST /api/partners/organisations/{slug}/api-keys": 201,
     "DELETE /api/partners/api-keys/{key_id}": 204,
     "POST /api/partners/agreements": 201,
@@ -110,10 +193,12 @@ SUCCESS = {
     "POST /places/import/": 302,
     "POST /partners/agreements/new/": 302,
     "POST /partners/agreements/<int:agreement_id>/terminate/": 302,
+    "POST /reports/new/": 302,
+    "POST /reports/staff/<int:request_id>/": 302,
 }
 
 # Our URL namespaces whose pages the table must cover (the admin is listed by hand; i18n is Django's).
-PAGE_NAMESPACES = {"core", "accounts", "partners", "places"}
+PAGE_NAMESPACES = {"core", "accounts", "partners", "places", "reports", "open311", "tips"}
 
 
 # --- Helpers
@@ -593,3 +678,125 @@ def test_only_the_agency_admin_of_a_party_terminates_an_agreement(client_of, who
     assert_access(response, endpoint, who)
     agreement.refresh_from_db()
     assert (agreement.state == "terminated") == (who in ACCESS[endpoint])
+
+
+# --- Community reports and Open311
+
+
+@pytest.fixture
+def community_report(people, agency, area):
+    """The resident's report of graffiti in the agency's neighborhood, with a photo; the service has a definition."""
+    service = ServiceTypeFactory(agency=agency, code="graffiti", name="Graffiti")
+    ServiceAttributeFactory(service=service, code="surface", description="On what?")
+    report = ServiceRequestFactory(service=service, reporter=people[Role.RESIDENT], latitude=44.905, longitude=-93.295)
+    report.photo = default_storage.save("reports/access-matrix.jpg", ContentFile(jpeg_with_gps()))
+    report.photo_content_type = "image/jpeg"
+    report.save(update_fields=["photo", "photo_content_type"])
+    return report
+
+
+def open311_error_of(response, fmt: str) -> tuple[int, str]:
+    if fmt == "xml":
+        error = ET.fromstring(response.content).find("error")  # noqa: S314  (our own server's answer)
+        return int(error.findtext("code")), error.findtext("description")
+    (error,) = response.json()
+    return error["code"], error["description"]
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("endpoint", ["GET /reports/", "GET /reports/new/"])
+def test_every_signed_in_person_and_no_one_else_opens_their_reports_and_the_report_form(
+    client_of, who, endpoint, community_report
+):
+    response = call(client_of(who), endpoint)
+    assert_access(response, endpoint, who)
+    if who in ACCESS[endpoint] and endpoint == "GET /reports/":
+        listed = reverse("reports:detail", args=[community_report.pk]) in response.content.decode()
+        assert listed == (who == Role.RESIDENT)
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+def test_every_signed_in_person_and_no_one_else_sends_a_report(client_of, people, who, community_report):
+    endpoint = "POST /reports/new/"
+    data = {"service": "graffiti", "description": "Fresh tags on the bridge", "lat": "44.905", "lon": "-93.295"}
+    response = call(client_of(who), endpoint, data=data)
+    assert_access(response, endpoint, who)
+    sent = ServiceRequest.objects.filter(description="Fresh tags on the bridge")
+    assert sent.exists() == (who in ACCESS[endpoint])
+    if sent.exists():
+        assert sent.get().reporter == people[who]
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("endpoint", ["GET /reports/<int:request_id>/", "GET /reports/<int:request_id>/photo/"])
+def test_only_the_reporter_and_the_agencys_staff_open_a_report_and_its_photo(
+    client_of, who, endpoint, community_report
+):
+    response = call(client_of(who), endpoint, request_id=community_report.pk)
+    assert_access(response, endpoint, who)
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("endpoint", ["GET /reports/staff/", "GET /reports/staff/<int:request_id>/"])
+def test_only_agency_staff_work_the_reports_queue(client_of, who, endpoint, community_report):
+    response = call(client_of(who), endpoint, request_id=community_report.pk)
+    assert_access(response, endpoint, who)
+    if who in ACCESS[endpoint]:
+        assert reverse("reports:staff_detail", args=[community_report.pk]) in response.content.decode() or (
+            endpoint != "GET /reports/staff/")
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+def test_only_agency_staff_change_a_reports_status(client_of, who, community_report):
+    endpoint = "POST /reports/staff/<int:request_id>/"
+    response = call(client_of(who), endpoint, data={"status": "acknowledged", "note": "On our list."},
+                    request_id=community_report.pk)
+    assert_access(response, endpoint, who)
+    community_report.refresh_from_db()
+    assert (community_report.status == "acknowledged") == (who in ACCESS[endpoint])
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+@pytest.mark.parametrize("endpoint", [
+    "GET /open311/v2/services.<open311fmt:fmt>",
+    "GET /open311/v2/services/<slug:service_code>.<open311fmt:fmt>",
+    "GET /open311/v2/requests.<open311fmt:fmt>",
+    "GET /open311/v2/requests/<int:request_id>.<open311fmt:fmt>",
+])
+def test_anyone_reads_the_open311_feed(client_of, who, fmt, endpoint, community_report):
+    response = call(client_of(who), endpoint, fmt=fmt, service_code="graffiti", request_id=community_report.pk)
+    assert_access(response, endpoint, who)
+    assert "graffiti" in response.content.decode()
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_no_person_submits_through_open311_without_an_api_key(client_of, who, fmt, community_report):
+    endpoint = "POST /open311/v2/requests.<open311fmt:fmt>"
+    assert ACCESS[endpoint] == NOBODY
+    data = {"service_code": "graffiti", "lat": "44.905", "long": "-93.295", "email": "sam@test.example"}
+    response = call(client_of(who), endpoint, data=data, fmt=fmt)
+    assert response.status_code == 400
+    code, description = open311_error_of(response, fmt)
+    assert code == 400 and "api_key is required" in description
+    assert ServiceRequest.objects.count() == 1
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_an_api_key_submits_through_open311_only_with_the_reports_submit_scope(people, partner, community_report, fmt):
+    endpoint = "POST /open311/v2/requests.<open311fmt:fmt>"
+    data = {"service_code": "graffiti", "lat": "44.905", "long": "-93.295", "email": "sam@test.example"}
+    _key, other_scopes = issue_key(people, partner, [s for s in ApiKey.ApiScope.values if s != "reports:submit"])
+    _key, submitter = issue_key(people, partner, ["reports:submit"], name="311 app")
+
+    unknown = call(Client(), endpoint, data={**data, "api_key": "sc_00000000_not-a-real-secret"}, fmt=fmt)
+    assert unknown.status_code == 401 and open311_error_of(unknown, fmt)[0] == 401
+    refused = call(Client(), endpoint, data={**data, "api_key": other_scopes}, fmt=fmt)
+    assert refused.status_code == 403
+    assert open311_error_of(refused, fmt) == (403, "this api_key lacks the reports:submit scope.")
+    assert ServiceRequest.objects.count() == 1
+
+    accepted = call(Client(), endpoint, data={**data, "api_key": submitter}, fmt=fmt)
+    assert accepted.status_code == 201
+    assert ServiceRequest.objects.count() == 2
