@@ -90,34 +90,39 @@ def tip_submit(*, data: TipInput, files=(), client_key: str) -> Receipt:
     longitude, latitude, area = _locate(data)
     now = timezone.now()
     code, passphrase = credentials.code_new(), credentials.passphrase_new()
-    with transaction.atomic():
-        tip = Tip.objects.create(
-            reference=credentials.reference_new(),
-            agency=_receiving_agency(area),
-            code_digest=credentials.code_digest(code),
-            passphrase_hash=credentials.passphrase_hash(passphrase),
-            category=data.category,
-            description=data.description.strip(),
-            people_seen=data.people_seen.strip(),
-            vehicles_seen=data.vehicles_seen.strip(),
-            language=data.language if data.language in dict(settings.LANGUAGES) else "en",
-            location_kind=data.location_kind,
-            location_text=data.location_text.strip()[:300],
-            longitude=longitude,
-            latitude=latitude,
-            area=area,
-            occurred_at=data.occurred_at,
-            occurred_text=data.occurred_text.strip()[:120],
-            event_at=data.occurred_at or now,
-            terms=relate.terms_of(data.description, data.people_seen, data.vehicles_seen),
-            contact_opt_in=data.contact_opt_in,
-            contact_name=data.contact_name.strip()[:120] if data.contact_opt_in else "",
-            contact_phone=data.contact_phone.strip()[:40] if data.contact_opt_in else "",
-            contact_email=data.contact_email.strip()[:254] if data.contact_opt_in else "",
-            status_changed_at=now,
-        )
-        _store_files(tip, cleaned)
-        transaction.on_commit(lambda: _enqueue_processing(tip.pk))
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            tip = Tip.objects.create(
+                reference=credentials.reference_new(),
+                agency=_receiving_agency(area),
+                code_digest=credentials.code_digest(code),
+                passphrase_hash=credentials.passphrase_hash(passphrase),
+                category=data.category,
+                description=data.description.strip(),
+                people_seen=data.people_seen.strip(),
+                vehicles_seen=data.vehicles_seen.strip(),
+                language=data.language if data.language in dict(settings.LANGUAGES) else "en",
+                location_kind=data.location_kind,
+                location_text=data.location_text.strip()[:300],
+                longitude=longitude,
+                latitude=latitude,
+                area=area,
+                occurred_at=data.occurred_at,
+                occurred_text=data.occurred_text.strip()[:120],
+                event_at=data.occurred_at or now,
+                terms=relate.terms_of(data.description, data.people_seen, data.vehicles_seen),
+                contact_opt_in=data.contact_opt_in,
+                contact_name=data.contact_name.strip()[:120] if data.contact_opt_in else "",
+                contact_phone=data.contact_phone.strip()[:40] if data.contact_opt_in else "",
+                contact_email=data.contact_email.strip()[:254] if data.contact_opt_in else "",
+                status_changed_at=now,
+            )
+            stored = _store_files(tip, cleaned)
+            transaction.on_commit(lambda: _enqueue_processing(tip.pk))
+    except BaseException:
+        _delete_files(stored)  # nothing of a failed submission stays on disk
+        raise
     return Receipt(tip=tip, code=code, passphrase=passphrase)
 
 
@@ -157,13 +162,18 @@ def tipster_reply(*, tip: Tip, body: str = "", answers: int | None = None, files
             _wipe_all(files)
             raise Refused(_("That question is no longer open."))
     cleaned = _clean_files(files, already=tip.attachments.count())
-    with transaction.atomic():
-        message = None
-        if body:
-            message = TipMessage.objects.create(tip=tip, direction=TipMessage.Direction.FROM_TIPSTER, body=body,
-                                                answers=question)
-        _store_files(tip, cleaned)
-        Tip.objects.filter(pk=tip.pk).update(updated_at=timezone.now())
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            message = None
+            if body:
+                message = TipMessage.objects.create(tip=tip, direction=TipMessage.Direction.FROM_TIPSTER, body=body,
+                                                    answers=question)
+            stored = _store_files(tip, cleaned)
+            Tip.objects.filter(pk=tip.pk).update(updated_at=timezone.now())
+    except BaseException:
+        _delete_files(stored)
+        raise
     return message
 
 
@@ -252,12 +262,21 @@ def _wipe_all(files) -> None:
         upload_wipe(upload)
 
 
-def _store_files(tip: Tip, cleaned: list[CleanFile]) -> None:
-    for clean in cleaned:
-        name = default_storage.save(f"tips/{secrets.token_hex(16)}{clean.extension}", clean.content)
-        clean.content.close()
-        TipAttachment.objects.create(tip=tip, file=name, kind=clean.kind, content_type=clean.content_type,
-                                     size=clean.size, sha256=clean.sha256)
+def _store_files(tip: Tip, cleaned: list[CleanFile]) -> list[str]:
+    """Save the cleaned files under random names; the caller deletes them if its transaction fails."""
+    names: list[str] = []
+    try:
+        for clean in cleaned:
+            names.append(default_storage.save(f"tips/{secrets.token_hex(16)}{clean.extension}", clean.content))
+            TipAttachment.objects.create(tip=tip, file=names[-1], kind=clean.kind, content_type=clean.content_type,
+                                         size=clean.size, sha256=clean.sha256)
+    except BaseException:
+        _delete_files(names)
+        raise
+    finally:
+        for clean in cleaned:
+            clean.content.close()
+    return names
 
 
 # --- Processing after submission (a background task)

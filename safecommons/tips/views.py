@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from safecommons.core.audit.services import audit_record
 from safecommons.core.errors import Refused, Throttled
+from safecommons.core.media import upload_wipe
 from safecommons.core.permissions import actor_for_user, may, require
 from safecommons.tips import forms, selectors, services, throttle
 from safecommons.tips.models import RelatedTip, RetentionRule, RoutingRule, Tip
@@ -29,7 +30,7 @@ ACCESS_MAX_AGE = 30 * 60
 
 
 def tipster_page(view):
-    """No cookies, no CSRF token, nothing cached, no referrer; the language from `lang` if given."""
+    """No cookies, no CSRF token, nothing cached, no referrer, uploads wiped; the language from `lang` if given."""
 
     @csrf_exempt
     @functools.wraps(view)
@@ -38,7 +39,12 @@ def tipster_page(view):
         if lang in {code for code, _name in settings.LANGUAGES}:
             translation.activate(lang)
             request.LANGUAGE_CODE = lang
-        response = view(request, *args, **kwargs)
+        try:
+            response = view(request, *args, **kwargs)
+        finally:
+            for _field, uploads in request.FILES.lists() if request.method == "POST" else ():
+                for upload in uploads:
+                    upload_wipe(upload)  # whatever happened, no uploaded bytes stay in temporary files
         response["Cache-Control"] = "no-store"
         response["Referrer-Policy"] = "no-referrer"
         return response

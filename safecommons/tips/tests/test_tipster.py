@@ -45,6 +45,25 @@ def test_the_form_says_call_911_first_and_works_without_javascript(client, agenc
     assert 'method="post"' in page and 'name="location_text"' in page
 
 
+def test_tip_pages_may_load_nothing_from_other_hosts(client, agency):
+    for url in (reverse("tips:new"), reverse("tips:follow_up")):
+        policy = client.get(url)["Content-Security-Policy"]
+        assert "default-src 'self'" in policy and "connect-src 'self'" in policy and "http" not in policy
+
+
+def test_a_large_photo_leaves_no_temporary_file_behind(client, agency, settings, tmp_path):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024  # force the upload onto disk
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(uploads)
+    big = SimpleUploadedFile("big.jpg", jpeg_with_gps() + b"\0" * 4096, content_type="image/jpeg")
+    refused = SimpleUploadedFile("x.jpg", b"MZ" + b"\0" * 4096, content_type="image/jpeg")
+    assert client.post(reverse("tips:new"), {**FORM, "files": [big]}).status_code == 201
+    assert client.post(reverse("tips:new"), {**FORM, "files": [refused]}).status_code == 400
+    assert client.post(reverse("tips:new"), {**FORM, "description": "", "files": [big]}).status_code == 400
+    assert list(uploads.iterdir()) == []
+
+
 def test_the_form_is_in_spanish_when_asked(client, agency):
     page = client.get(reverse("tips:new") + "?lang=es").content.decode()
     assert "En una emergencia, llame al 911." in page
