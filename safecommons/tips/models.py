@@ -71,7 +71,7 @@ class Priority(models.IntegerChoices):
 class LocationKind(models.TextChoices):
     MAP = "map", _("Picked on the map")
     ADDRESS = "address", _("Address or description")
-    UNKNOWN = "unknown", _("Unknown")
+    UNKNOWN = "unknown", _("I don't know")
 
 
 class Tip(TimeStampedModel):

@@ -83,7 +83,7 @@ def tip_submit(*, data: TipInput, files=(), client_key: str) -> Receipt:
     """Take a tip. Files are cleaned of metadata before anything is stored; a refused file stores nothing."""
     if throttle.hit("submit", client_key) > settings.TIP_SUBMISSIONS_PER_HOUR:
         _wipe_all(files)
-        raise Throttled(_("Many tips have come from this connection in the last hour. Please wait a while, "
+        raise Throttled(_("Too many tips have been sent in a short time. Please wait a while, "
                                 "or call the non-emergency line."))
     _validate(data)
     cleaned = _clean_files(files)
