@@ -232,7 +232,9 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
-# --- Map: no third-party tiles unless an operator names a tile server they run or trust.
+# Behind a reverse proxy: how many proxies of ours append to X-Forwarded-For (0: use the connection's
+# address). Only ever used to count tries under a keyed hash (tips/throttle.py), never stored.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # Tip line: attachments per file, passphrase guesses, submissions per client (keyed hash in cache only).
 TIP_ATTACHMENT_MAX_BYTES = env_int("TIP_ATTACHMENT_MAX_BYTES", 50 * 1024 * 1024)
 TIP_SUBMISSIONS_PER_HOUR = env_int("TIP_SUBMISSIONS_PER_HOUR", 20)
@@ -241,6 +243,7 @@ TIP_RETENTION_DAYS = env_int("TIP_RETENTION_DAYS", 730)
 # Open311 GeoReport v2: the jurisdiction this server answers for.
 OPEN311_JURISDICTION_ID = os.environ.get("OPEN311_JURISDICTION_ID", "riverton.example")
 
+# --- Map: no third-party tiles unless an operator names a tile server they run or trust.
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 
@@ -269,6 +272,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # The server's access log names no client (see core/logging.py).
         "uvicorn.access": {"handlers": ["console"], "filters": ["no_client_address"], "propagate": False},
+        "uvicorn.error": {"handlers": ["console"], "filters": ["no_client_address"], "propagate": False},
     },
 }
 DEFAULT_EXCEPTION_REPORTER_FILTER = "safecommons.core.logging.PrivateExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "safecommons.core.logging.PrivateExceptionReporter"

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from safecommons.accounts import services
 from safecommons.core.permissions import actor_for_user
+from safecommons.core.privacy import is_anonymous_request
 
 
 class StaffSessionPolicyMiddleware:
@@ -19,6 +20,8 @@ class StaffSessionPolicyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if is_anonymous_request(request):
+            return self.get_response(request)  # a tipster's request touches no session, whoever sends it
         user = request.user
         if user.is_authenticated:
             if services.user_needs_mfa(user) and not user.is_verified():

@@ -48,4 +48,4 @@ def publish(group: str, event: dict[str, Any]) -> None:
 
 
 def publish_on_commit(group: str, event: dict[str, Any]) -> None:
-    transaction.on_commit(lambda: publish(group, event))
+    transaction.on_commit(lambda: publish(group, event), robust=True)

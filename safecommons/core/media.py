@@ -23,6 +23,7 @@ from django.core.files.base import ContentFile
 from django.utils.translation import gettext, gettext_lazy
 from PIL import Image, ImageOps
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, NullObject, StreamObject
 
 from safecommons.core.errors import Refused
 
@@ -108,9 +109,10 @@ _NOT_VIDEO_BRANDS = {
 # Old QuickTime movies have no 'ftyp' and start straight with one of these boxes.
 _OLD_QUICKTIME_STARTS = {b"moov", b"wide", b"mdat", b"free"}
 
-# Boxes that hold metadata (user data, iTunes-style and XMP metadata, vendor 'uuid' blocks): overwritten by
-# a 'free' box of the same size, so the chunk offsets in 'stco'/'co64' stay true without rewriting them.
-_VIDEO_METADATA_BOXES = {b"udta", b"meta", b"uuid", b"XMP_"}
+# Boxes that hold metadata (user data, iTunes-style and XMP metadata, vendor 'uuid' blocks, and 'prft', the
+# wall-clock time a live stream or fragment was produced): overwritten by a 'free' box of the same size, so the
+# chunk offsets in 'stco'/'co64' stay true without rewriting them.
+_VIDEO_METADATA_BOXES = {b"udta", b"meta", b"uuid", b"XMP_", b"prft"}
 # Boxes whose children can hold metadata boxes or timestamps.
 _VIDEO_CONTAINER_BOXES = {b"moov", b"trak", b"mdia", b"minf", b"moof", b"traf"}
 # Boxes carrying creation and modification times; these reveal when the video was shot.
@@ -119,6 +121,31 @@ _VIDEO_TIMESTAMP_BOXES = {b"mvhd", b"tkhd", b"mdhd"}
 _VIDEO_FREE_BOXES = {b"free", b"skip"}
 # Real files nest a few levels deep; a limit keeps a hostile file from exhausting the stack.
 _VIDEO_MAX_DEPTH = 8
+# Handler types ('hdlr' in a track's 'mdia') of the tracks kept: pictures and sound. Any other track keeps its
+# samples in 'mdat', out of reach of box blanking, and is there to carry data: GoPro 'gpmd' and Apple 'mebx'
+# metadata ('meta' handler), Google 'camm' camera motion, DJI flight logs as subtitles, timecode. These hold
+# GPS fixes, serial numbers and times of day, so a video with one is refused.
+_VIDEO_MEDIA_HANDLERS = {b"vide", b"soun"}
+
+# Keys dropped from every PDF dictionary the pages reach: XMP packets (for a placed photo, a copy of its EXIF,
+# GPS included), the editing application's private data, and annotations (comments signed with their author's
+# name, attached files, form fields).
+_PDF_DROPPED_KEYS = ("/Metadata", "/PieceInfo", "/Annots")
+
+# JPEG segments kept when a JPEG inside a PDF is rewritten: frame headers of every coding process, Huffman and
+# arithmetic-coding tables, scans, quantisation tables, line count, restart interval and hierarchical markers.
+# That is all decoding needs (the PDF image dictionary gives the colour space); application segments (EXIF, GPS,
+# XMP, ICC, Photoshop/IPTC, JFIF thumbnails), comments and reserved markers are dropped.
+_JPEG_KEPT_SEGMENTS = {*range(0xC0, 0xC8), *range(0xC9, 0xD0), *range(0xDA, 0xE0)}
+_JPEG_START_OF_SCAN = 0xDA
+_JPEG_END_OF_IMAGE = 0xD9
+# Markers that stand alone, without a length: temporary use, and restart markers found outside a scan. Both
+# carry nothing, so they are dropped.
+_JPEG_MARKERS_WITHOUT_LENGTH = {0x01, *range(0xD0, 0xD8)}
+# The Adobe segment (APP14) says whether the colours of a CMYK image are transformed; without it a decoder
+# would guess. Its standard 12 bytes hold no personal data, so it is kept, cut to them.
+_JPEG_ADOBE_MARKER = 0xEE
+_JPEG_ADOBE_BYTES = 12
 
 
 class _Unrecognised(Exception):
@@ -291,6 +318,7 @@ def _video_clean(upload, file_type: _FileType) -> CleanFile:
         for chunk in upload.chunks(COPY_CHUNK_BYTES):
             copy.write(chunk)
         size = copy.tell()
+        _video_tracks_check(copy, size)
         top_level = _video_boxes_strip(copy, 0, size, depth=0)
         if b"moov" not in top_level:
             raise Refused(gettext("This video could not be read."))
@@ -363,6 +391,65 @@ def _video_boxes(file, start: int, end: int) -> Iterator[tuple[bytes, int, int, 
         position += box_size
 
 
+def _video_tracks_check(file, size: int) -> None:
+    """Refuse a video with a track other than pictures and sound, or with fragments of a track it never declared.
+
+    Fragmented MP4 declares its tracks in 'moov' like any other; each fragment ('moof/traf') names its track
+    in 'tfhd', so a fragment of an undeclared track would be data no player shows but that is still sent.
+    """
+    top_level = list(_video_boxes(file, 0, size))
+    track_ids = set()
+    for box_type, _, payload_start, box_end in top_level:
+        if box_type == b"moov":
+            for child_type, _, child_start, child_end in _video_boxes(file, payload_start, box_end):
+                if child_type == b"trak":
+                    track_ids.add(_video_track_check(file, child_start, child_end))
+    for box_type, _, payload_start, box_end in top_level:
+        if box_type == b"moof":
+            for child_type, _, child_start, child_end in _video_boxes(file, payload_start, box_end):
+                if child_type == b"traf":
+                    fragment_header = _video_child(file, child_start, child_end, b"tfhd")
+                    # The track id follows the version and flags.
+                    if int.from_bytes(_video_read(file, fragment_header, 4, 4), "big") not in track_ids:
+                        raise Refused(_video_data_track_message())
+
+
+def _video_track_check(file, start: int, end: int) -> int:
+    """The id of the track in this 'trak', once its handler shows it holds pictures or sound."""
+    media = _video_child(file, start, end, b"mdia")
+    # The handler type follows the version, flags and a field that is zero in MP4 (QuickTime's component type).
+    if _video_read(file, _video_child(file, *media, b"hdlr"), 8, 4) not in _VIDEO_MEDIA_HANDLERS:
+        raise Refused(_video_data_track_message())
+    track_header = _video_child(file, start, end, b"tkhd")
+    # The track id follows the creation and modification times, 32-bit in version 0 and 64-bit in version 1.
+    id_offset = 20 if _video_read(file, track_header, 0, 1) == b"\x01" else 12
+    return int.from_bytes(_video_read(file, track_header, id_offset, 4), "big")
+
+
+def _video_child(file, start: int, end: int, box_type: bytes) -> tuple[int, int]:
+    """(payload start, end) of the first box of this type among those in [start, end); it must be there."""
+    for child_type, _, payload_start, box_end in _video_boxes(file, start, end):
+        if child_type == box_type:
+            return payload_start, box_end
+    raise Refused(gettext("This video could not be read."))
+
+
+def _video_read(file, payload: tuple[int, int], offset: int, length: int) -> bytes:
+    """`length` bytes at `offset` into a box's payload, which must hold them."""
+    payload_start, box_end = payload
+    if payload_start + offset + length > box_end:
+        raise Refused(gettext("This video could not be read."))
+    file.seek(payload_start + offset)
+    return file.read(length)
+
+
+def _video_data_track_message() -> str:
+    return gettext(
+        "This video carries a data track (for example GPS) that we cannot remove. "
+        "Please send it without location data, or as a screen recording."
+    )
+
+
 def _video_timestamps_zero(file, payload_start: int, box_end: int) -> None:
     """Zero the creation and modification times that follow the version and flags (32-bit, or 64 in v1)."""
     file.seek(payload_start)
@@ -380,7 +467,10 @@ def _document_clean(upload, file_type: _FileType) -> CleanFile:
 
 def _pdf_clean(upload) -> CleanFile:
     """Copy the pages into a new PDF, leaving behind the document information (author, software, dates),
-    the XMP metadata, and document-level scripts and attachments, which are not copied either."""
+    the XMP metadata, annotations, and document-level scripts and attachments, which are not copied either.
+
+    The JPEG photos on the pages lose their EXIF (GPS, camera, serial number) and other application data.
+    """
     unreadable = gettext("This PDF could not be read.")
     upload.seek(0)
     try:
@@ -391,20 +481,125 @@ def _pdf_clean(upload) -> CleanFile:
     if encrypted:
         raise Refused(gettext("Password-protected PDFs are not accepted. Remove the password and send it again."))
     try:
+        # Cleaned before copying: pypdf writes every object it has copied, even one no longer referenced, so
+        # a key dropped from a copied page would leave what it pointed to in the file.
+        _pdf_objects_strip(reader.pages)
         writer = PdfWriter()
         for page in reader.pages:
             writer.add_page(page)
-        for page in writer.pages:
-            # Pages can carry their own XMP and the editing application's private data.
-            page.pop("/Metadata", None)
-            page.pop("/PieceInfo", None)
+        # The new catalog starts without these; they stay out whatever pypdf may carry over.
         writer.root_object.pop("/Metadata", None)
+        writer.root_object.pop("/Names", None)  # document-level attachments (/EmbeddedFiles) and scripts
         writer.metadata = None  # drops the information dictionary, pypdf's own /Producer included
         output = io.BytesIO()
         writer.write(output)
     except Exception as error:
         raise Refused(unreadable) from error
     return _in_memory_clean_file(output.getvalue(), PDF)
+
+
+def _pdf_objects_strip(pages) -> None:
+    """Drop metadata keys from every dictionary the pages reach, and strip every JPEG among them.
+
+    Walks the reader's objects, which pypdf keeps once read, so the copies made afterwards are clean.
+    """
+    seen = set()
+    pending = list(pages)
+    while pending:
+        item = pending.pop()
+        if isinstance(item, IndirectObject):
+            if (item.idnum, item.generation) in seen:
+                continue
+            seen.add((item.idnum, item.generation))
+            item = item.get_object()
+        if isinstance(item, DictionaryObject):
+            for key in _PDF_DROPPED_KEYS:
+                item.pop(key, None)
+            if isinstance(item, StreamObject):
+                _pdf_jpeg_strip(item)
+            pending.extend(item.values())
+        elif isinstance(item, ArrayObject):
+            pending.extend(item)
+
+
+def _pdf_jpeg_strip(stream: StreamObject) -> None:
+    """Rewrite a JPEG stream (filter DCTDecode, possibly under other filters) as a plain JPEG without metadata."""
+    filters = _pdf_resolved(stream.get("/Filter"))
+    filters = list(filters) if isinstance(filters, ArrayObject) else [filters]
+    if "/DCTDecode" not in filters:
+        return
+    if filters[-1] != "/DCTDecode":
+        raise ValueError("A filter applied after DCTDecode")
+    parameters = _pdf_resolved(stream.get("/DecodeParms"))
+    if isinstance(parameters, ArrayObject):
+        parameters = _pdf_resolved(parameters[-1]) if len(parameters) == len(filters) else None
+    jpeg = stream.get_data()  # undoes the filters over the JPEG; pypdf leaves the JPEG itself as it is
+    stream[NameObject("/Filter")] = NameObject("/DCTDecode")
+    if isinstance(parameters, DictionaryObject):
+        stream[NameObject("/DecodeParms")] = parameters  # /ColorTransform, which decoding may need
+    else:
+        stream.pop("/DecodeParms", None)
+    # pypdf re-encodes data given to set_data only for Flate streams; these bytes are already the encoded form.
+    StreamObject.set_data(stream, _jpeg_metadata_strip(jpeg))
+    stream.decoded_self = None
+
+
+def _pdf_resolved(value):
+    return None if value is None or isinstance(value, NullObject) else value.get_object()
+
+
+def _jpeg_metadata_strip(jpeg: bytes) -> bytes:
+    """The JPEG with only what decoding needs: no application segments, no comments, nothing after its end.
+
+    Scans are copied as they are; only the segments between them are read. Bytes after the end-of-image
+    marker (Samsung trailers, the video of a motion photo) are dropped.
+    """
+    if not jpeg.startswith(b"\xff\xd8"):
+        raise ValueError("Not a JPEG")
+    kept = [b"\xff\xd8"]
+    position = 2
+    while position < len(jpeg):
+        if jpeg[position] != 0xFF:
+            raise ValueError("A JPEG marker was expected")
+        while position < len(jpeg) and jpeg[position] == 0xFF:  # a marker may be preceded by fill bytes
+            position += 1
+        if position == len(jpeg):
+            raise ValueError("The JPEG is cut short")
+        marker = jpeg[position]
+        if marker == _JPEG_END_OF_IMAGE:
+            kept.append(b"\xff\xd9")
+            break
+        if marker in _JPEG_MARKERS_WITHOUT_LENGTH:
+            position += 1
+            continue
+        segment_end = position + 1 + int.from_bytes(jpeg[position + 1 : position + 3], "big")
+        if segment_end < position + 3 or segment_end > len(jpeg):
+            raise ValueError("A JPEG segment runs past the end")
+        segment = jpeg[position + 1 : segment_end]  # its length field included
+        if marker in _JPEG_KEPT_SEGMENTS:
+            kept.append(b"\xff" + bytes([marker]) + segment)
+        elif marker == _JPEG_ADOBE_MARKER and segment[2:7] == b"Adobe" and len(segment) >= 2 + _JPEG_ADOBE_BYTES:
+            kept.append(b"\xff\xee" + (2 + _JPEG_ADOBE_BYTES).to_bytes(2, "big") + segment[2 : 2 + _JPEG_ADOBE_BYTES])
+        position = segment_end
+        if marker == _JPEG_START_OF_SCAN:
+            scan_end = _jpeg_scan_end(jpeg, position)
+            kept.append(jpeg[position:scan_end])
+            position = scan_end
+    return b"".join(kept)
+
+
+def _jpeg_scan_end(jpeg: bytes, start: int) -> int:
+    """Where the entropy-coded data from `start` ends: at the first marker that is not a restart marker.
+
+    Inside a scan a 0xFF byte is followed by a zero (a stuffed byte) or by a restart marker (0xD0-0xD7).
+    """
+    position = jpeg.find(b"\xff", start)
+    while position != -1 and position + 1 < len(jpeg):
+        following = jpeg[position + 1]
+        if following != 0x00 and not 0xD0 <= following <= 0xD7:
+            return position
+        position = jpeg.find(b"\xff", position + 2)
+    return len(jpeg)
 
 
 def _text_clean(upload) -> CleanFile:

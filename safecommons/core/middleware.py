@@ -18,27 +18,33 @@ class NotFoundMiddleware:
         return None
 
 
+def content_security_policy(*, tile_origin: str = "") -> str:
+    """This server only; images also from the operator's tile server when one is given."""
+    img = "'self' data: blob:" + (f" {tile_origin}" if tile_origin else "")
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            f"img-src {img}",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
 class ContentSecurityPolicyMiddleware:
-    """Pages may load and contact nothing but this server (and the operator's own tile server, if set)."""
+    """Pages may load and contact nothing but this server (and the operator's own tile server, if set).
+
+    A view that must not even reach the tile server (the tip line) sets its own, stricter header."""
 
     def __init__(self, get_response):
         self.get_response = get_response
-        tile_origin = _origin(settings.MAP_TILE_URL)
-        img = "'self' data: blob:" + (f" {tile_origin}" if tile_origin else "")
-        self.policy = "; ".join(
-            [
-                "default-src 'self'",
-                "script-src 'self'",
-                "style-src 'self' 'unsafe-inline'",
-                f"img-src {img}",
-                "connect-src 'self'",
-                "font-src 'self'",
-                "object-src 'none'",
-                "base-uri 'self'",
-                "form-action 'self'",
-                "frame-ancestors 'none'",
-            ]
-        )
+        self.policy = content_security_policy(tile_origin=_origin(settings.MAP_TILE_URL))
 
     def __call__(self, request):
         response = self.get_response(request)

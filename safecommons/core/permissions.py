@@ -36,7 +36,9 @@ class Actor:
 
     @property
     def is_anonymous(self) -> bool:
-        return self.user_id is None and self.api_key_id is None
+        # An actor with memberships but no user or key acts for an organisation on its own rules
+        # (a tip routing rule): named in the audit trail, not anonymous.
+        return self.user_id is None and self.api_key_id is None and not self.memberships
 
     @property
     def roles(self) -> frozenset[str]:

@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 # name: (task path, how often)
 SCHEDULE: dict[str, tuple[str, timedelta]] = {
     "tips.purge_expired": ("safecommons.tips.tasks.tips_purge_expired", timedelta(hours=1)),
+    "tips.process_pending": ("safecommons.tips.tasks.tips_process_pending", timedelta(minutes=10)),
 }
 _NEVER = datetime(2000, 1, 1, tzinfo=UTC)
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import shapely
+import shapely.prepared
 from django.db.models import Case, Q, QuerySet, When
 from django.utils import timezone
+from shapely.geometry import shape
 
 from safecommons.core.permissions import Actor, may, require
 from safecommons.places.addresses import parse_lat_lon, split_address
@@ -152,3 +155,14 @@ def area_import_get(*, actor: Actor, import_id: int) -> AreaImport:
     require(actor, "area.import", area_import.agency)
     return area_import
 
+
+
+def located_in(*, area: Area, rows: QuerySet) -> QuerySet:
+    """The rows (anything with longitude and latitude) whose point lies in the area, whichever smaller
+    area they were filed under: a box query in the database, then the outline itself."""
+    outline = shapely.prepared.prep(shape(area.geometry))
+    boxed = rows.filter(latitude__gte=area.min_lat, latitude__lte=area.max_lat,
+                        longitude__gte=area.min_lon, longitude__lte=area.max_lon)
+    inside = [pk for pk, lon, lat in boxed.values_list("pk", "longitude", "latitude")
+              if outline.intersects(shapely.Point(lon, lat))]
+    return rows.filter(pk__in=inside)

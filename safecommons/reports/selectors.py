@@ -5,11 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import shapely
-import shapely.prepared
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
-from shapely.geometry import shape
 
 from safecommons.core.permissions import Actor, may, require
 from safecommons.core.roles import AGENCY_ROLES
@@ -136,13 +133,7 @@ def reports_queue(
     if service is not None:
         reports = reports.filter(service=service)
     if area is not None:
-        # An area holds every report located in it, whichever (smaller) area the report was filed under.
-        outline = shapely.prepared.prep(shape(area.geometry))
-        boxed = reports.filter(latitude__gte=area.min_lat, latitude__lte=area.max_lat,
-                               longitude__gte=area.min_lon, longitude__lte=area.max_lon)
-        inside = [pk for pk, lon, lat in boxed.values_list("pk", "longitude", "latitude")
-                  if outline.intersects(shapely.Point(lon, lat))]
-        reports = reports.filter(pk__in=inside)
+        reports = place_selectors.located_in(area=area, rows=reports)
     return reports.order_by("requested_at", "id")
 
 

@@ -328,7 +328,8 @@ def _email_on_commit(update: ServiceRequestUpdate) -> None:
     from safecommons.reports.tasks import report_update_email
 
     update_id = update.pk
-    transaction.on_commit(lambda: report_update_email.enqueue(update_id))
+    # robust: a queue that is down must not turn a saved report into an error page (the email is lost, logged)
+    transaction.on_commit(lambda: report_update_email.enqueue(update_id), robust=True)
 
 
 def report_update_email_send(*, update_id: int) -> bool:

@@ -4,10 +4,12 @@ travel in each request body and nothing else identifies the caller. Staff operat
 from datetime import datetime
 from decimal import Decimal
 
+from django.http import HttpResponse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from safecommons.core.api import PUBLIC_DOC, SESSION_ONLY, request_actor
+from safecommons.core.media import upload_wipe
 from safecommons.tips import selectors, services, throttle
 from safecommons.tips.models import Category, LocationKind, Tip, TipMessage
 
@@ -152,9 +154,20 @@ def _tipster_out(tip: Tip) -> TipsterTipOut:
     )
 
 
+class PayoutOut(Schema):
+    payout_code: str
+    amount: Decimal
+    notice: str
+
+
+def _no_store(response: HttpResponse) -> None:
+    response["Cache-Control"] = "no-store"
+
+
 @router.post("", response={201: ReceiptOut}, auth=None, openapi_extra=PUBLIC_DOC)
-def tip_create(request, payload: TipIn):
+def tip_create(request, response: HttpResponse, payload: TipIn):
     """Send a tip anonymously. The code and passphrase in the answer are shown once and cannot be recovered."""
+    _no_store(response)
     receipt = services.tip_submit(data=services.TipInput(**payload.dict()), client_key=throttle.client_key(request))
     return Status(201, ReceiptOut(
         code=receipt.code, passphrase=receipt.passphrase,
@@ -163,40 +176,60 @@ def tip_create(request, payload: TipIn):
 
 
 @router.post("/follow-up", response=TipsterTipOut, auth=None, openapi_extra=PUBLIC_DOC)
-def tip_follow_up(request, payload: UnlockIn):
+def tip_follow_up(request, response: HttpResponse, payload: UnlockIn):
     """Read your tip and its replies with the code and passphrase (throttled; wrong or unknown look the same)."""
+    _no_store(response)
     tip = services.tip_unlock(code=payload.code, passphrase=payload.passphrase, client_key=throttle.client_key(request))
     return _tipster_out(tip)
 
 
 @router.post("/follow-up/messages", response={201: TipsterTipOut}, auth=None, openapi_extra=PUBLIC_DOC)
-def tip_follow_up_message(request, payload: ReplyIn):
+def tip_follow_up_message(request, response: HttpResponse, payload: ReplyIn):
     """Add information or answer a question (`answers`: the question's id)."""
+    _no_store(response)
     tip = services.tip_unlock(code=payload.code, passphrase=payload.passphrase, client_key=throttle.client_key(request))
     services.tipster_reply(tip=tip, body=payload.body, answers=payload.answers)
     return Status(201, _tipster_out(tip))
 
 
 @router.post("/follow-up/files", response={201: TipsterTipOut}, auth=None, openapi_extra=PUBLIC_DOC)
-def tip_follow_up_file(request, code: Form[str], passphrase: Form[str], file: File[UploadedFile]):
+def tip_follow_up_file(request, response: HttpResponse, code: Form[str], passphrase: Form[str],
+                       file: File[UploadedFile]):
     """Add a photo, video or document to your tip; its metadata is removed before it is stored."""
-    tip = services.tip_unlock(code=code, passphrase=passphrase, client_key=throttle.client_key(request))
-    services.tipster_reply(tip=tip, files=[file])
+    _no_store(response)
+    try:
+        tip = services.tip_unlock(code=code, passphrase=passphrase, client_key=throttle.client_key(request))
+        services.tipster_reply(tip=tip, files=[file])
+    finally:
+        upload_wipe(file)  # refused or not, no uploaded bytes stay in temporary files
     return Status(201, _tipster_out(tip))
 
 
+@router.post("/follow-up/reward", response=PayoutOut, auth=None, openapi_extra=PUBLIC_DOC)
+def tip_follow_up_reward(request, response: HttpResponse, payload: UnlockIn):
+    """Claim the reward offered for your tip: the payout code is shown once. No identity is asked."""
+    _no_store(response)
+    tip = services.tip_unlock(code=payload.code, passphrase=payload.passphrase,
+                              client_key=throttle.client_key(request))
+    payout_code = services.tipster_reward_claim(tip=tip)
+    return PayoutOut(payout_code=payout_code, amount=tip.reward_amount,
+                     notice="Keep the payout code: it is shown once. Show it at the payout point to collect.")
+
+
 @router.get("", response=list[QueueItemOut], auth=SESSION_ONLY)
-def tip_queue(request, status: str = "", category: str = "", priority: int | None = None,
+def tip_queue(request, response: HttpResponse, status: str = "", category: str = "", priority: int | None = None,
               area_id: int | None = None, age: str = ""):
     """The tip queue: a coordinator's agencies, or the tips assigned to an officer. Newest first, 200 at most."""
+    _no_store(response)
     actor = request_actor(request)
     filters = selectors.QueueFilters(status=status, category=category, priority=priority, area_id=area_id, age=age)
     return list(selectors.tip_queue(actor=actor, filters=filters)[:200])
 
 
 @router.get("/{reference}", response=StaffTipOut, auth=SESSION_ONLY)
-def tip_detail(request, reference: str):
+def tip_detail(request, response: HttpResponse, reference: str):
     """One tip. Every read is written to the audit trail."""
+    _no_store(response)
     actor = request_actor(request)
     return services.tip_open(actor=actor, tip=selectors.tip_get(actor=actor, reference=reference), purpose="api")
 

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from safecommons.core.permissions import TIP_COORDINATORS, TIP_OFFICER_ROLES, Actor, require
+from safecommons.core.permissions import TIP_COORDINATORS, TIP_OFFICER_ROLES, Actor, may, require
 from safecommons.core.roles import Role
-from safecommons.partners.models import Organisation, OrganisationKind, Scope
+from safecommons.partners.models import Agreement, AgreementGrant, Organisation, OrganisationKind, Scope
 from safecommons.tips import relate
 from safecommons.tips.models import RelatedTip, RetentionRule, RoutingRule, Tip, TipMessage, TipReferral
 
@@ -51,7 +51,11 @@ def tip_queue(*, actor: Actor, filters: QueueFilters = QueueFilters()) -> QueryS
     if filters.priority:
         tips = tips.filter(priority=filters.priority)
     if filters.area_id:
-        tips = tips.filter(area_id=filters.area_id)
+        from safecommons.places.models import Area
+        from safecommons.places.selectors import located_in
+
+        area = Area.objects.filter(pk=filters.area_id, agency_id__in=coordinated | officer_of).first()
+        tips = located_in(area=area, rows=tips) if area else tips.none()
     if filters.age in AGES:
         tips = tips.filter(created_at__gte=timezone.now() - AGES[filters.age])
     elif filters.age == "older":
@@ -66,8 +70,20 @@ def tip_get(*, actor: Actor, reference: str) -> Tip:
     return tip
 
 
-def tip_related(*, tip: Tip) -> list[RelatedTip]:
-    return list(tip.related.select_related("other").order_by("-score"))
+@dataclass(frozen=True)
+class RelatedView:
+    link: RelatedTip
+    other: Tip  # the tip at the other end, whichever way the link was made
+
+
+def tip_related(*, actor: Actor, tip: Tip) -> list[RelatedView]:
+    """Suggested and decided links both ways (to earlier tips, and from later ones), for coordinators only:
+    they show other tips' references and words."""
+    if not may(actor, "tip.relate", tip):
+        return []
+    links = (RelatedTip.objects.filter(Q(tip=tip) | Q(other=tip)).select_related("tip", "other")
+             .order_by("-score"))
+    return [RelatedView(link, link.other if link.tip_id == tip.pk else link.tip) for link in links]
 
 
 @dataclass(frozen=True)
@@ -107,15 +123,33 @@ def related_candidates(*, tip: Tip) -> list[relate.Candidate]:
 
 
 def referrals_for(*, actor: Actor) -> QuerySet[TipReferral]:
+    """Referrals to the actor's organisations, while an agreement in force still covers them."""
     require(actor, "tip.referrals")
     organisations = actor.organisation_ids({Role.PARTNER_MEMBER, Role.PARTNER_ADMIN})
-    return TipReferral.objects.filter(organisation_id__in=organisations).select_related("organisation")
+    today = timezone.localdate()
+    in_force = AgreementGrant.objects.filter(
+        scope=Scope.TIP_REFERRALS, provider_id=OuterRef("tip__agency_id"), recipient_id=OuterRef("organisation_id"),
+        agreement__status=Agreement.Status.SIGNED, agreement__effective_from__lte=today,
+        agreement__expires_on__gte=today,
+    )
+    return (TipReferral.objects.filter(organisation_id__in=organisations).filter(Exists(in_force))
+            .select_related("organisation"))
 
 
 def referral_get(*, actor: Actor, referral_id: int) -> TipReferral:
-    referral = TipReferral.objects.select_related("organisation").get(pk=referral_id)
-    require(actor, "tip.referral", referral)
-    return referral
+    return referrals_for(actor=actor).get(pk=referral_id)
+
+
+def routing_rule_get(*, actor: Actor, rule_id: int) -> RoutingRule:
+    rule = RoutingRule.objects.select_related("agency").get(pk=rule_id)
+    require(actor, "tip.rules", rule.agency)
+    return rule
+
+
+def retention_rule_get(*, actor: Actor, rule_id: int) -> RetentionRule:
+    rule = RetentionRule.objects.select_related("agency").get(pk=rule_id)
+    require(actor, "tip.rules", rule.agency)
+    return rule
 
 
 def rule_agencies(*, actor: Actor) -> QuerySet[Organisation]:
@@ -147,9 +181,18 @@ def retention_days(rules: dict, *, agency_id: int, status: str, category: str) -
     return settings.TIP_RETENTION_DAYS
 
 
+def retention_rules_all() -> dict:
+    return {(r.agency_id, r.status, r.category): r.keep_days for r in RetentionRule.objects.all()}
+
+
+def tip_expired(tip: Tip, *, now: datetime, rules: dict) -> bool:
+    keep = retention_days(rules, agency_id=tip.agency_id, status=tip.status, category=tip.category)
+    return tip.status_changed_at < now - timedelta(days=keep)
+
+
 def tips_expired(*, now: datetime) -> list[Expired]:
     """Tips past their keep-by date (from their last status change), not under legal hold."""
-    rules = {(r.agency_id, r.status, r.category): r.keep_days for r in RetentionRule.objects.all()}
+    rules = retention_rules_all()
     shortest = min([*rules.values(), settings.TIP_RETENTION_DAYS])
     rows = (Tip.objects.filter(legal_hold=False, status_changed_at__lt=now - timedelta(days=shortest))
             .values_list("id", "agency_id", "status", "category", "status_changed_at").iterator())

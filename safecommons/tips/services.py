@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
@@ -22,7 +24,7 @@ from safecommons.accounts.models import Membership
 from safecommons.core.audit.services import audit_record
 from safecommons.core.errors import Refused, Throttled
 from safecommons.core.media import CleanFile, media_clean, upload_wipe
-from safecommons.core.permissions import TIP_OFFICER_ROLES, Actor, MembershipRef, require
+from safecommons.core.permissions import TIP_OFFICER_ROLES, TIP_REWARD_ROLES, Actor, MembershipRef, require
 from safecommons.core.roles import Role
 from safecommons.partners.models import Organisation, OrganisationKind, Scope, Unit
 from safecommons.partners.services import NoAgreement, data_flow_authorize
@@ -85,7 +87,13 @@ def tip_submit(*, data: TipInput, files=(), client_key: str) -> Receipt:
         _wipe_all(files)
         raise Throttled(_("Too many tips have been sent in a short time. Please wait a while, "
                                 "or call the non-emergency line."))
-    _validate(data)
+    if data.occurred_at is not None and timezone.is_naive(data.occurred_at):
+        data = replace(data, occurred_at=timezone.make_aware(data.occurred_at))  # read as the agency's local time
+    try:
+        _validate(data)
+    except Refused:
+        _wipe_all(files)
+        raise
     cleaned = _clean_files(files)
     longitude, latitude, area = _locate(data)
     now = timezone.now()
@@ -119,7 +127,8 @@ def tip_submit(*, data: TipInput, files=(), client_key: str) -> Receipt:
                 status_changed_at=now,
             )
             stored = _store_files(tip, cleaned)
-            transaction.on_commit(lambda: _enqueue_processing(tip.pk))
+            # robust: if the queue is down the tipster still gets the receipt; tips_process_pending catches up
+            transaction.on_commit(lambda: _enqueue_processing(tip.pk), robust=True)
     except BaseException:
         _delete_files(stored)  # nothing of a failed submission stays on disk
         raise
@@ -135,16 +144,33 @@ def _enqueue_processing(tip_id: int) -> None:
 def tip_unlock(*, code: str, passphrase: str, client_key: str) -> Tip:
     """The tipster's way back in. An unknown code and a wrong passphrase look and cost the same."""
     code_key = credentials.code_digest(code)
-    if (throttle.hits("unlock-client", client_key) >= settings.TIP_FOLLOW_UP_FAILURES * 4
-            or throttle.hits("unlock-code", code_key) >= settings.TIP_FOLLOW_UP_FAILURES):
+    # Count the try before checking it, so parallel guesses cannot all slip under the limit.
+    by_client = throttle.hit("unlock-client", client_key)
+    by_code = throttle.hit("unlock-code", code_key)
+    if by_client > settings.TIP_FOLLOW_UP_FAILURES * 4 or by_code > settings.TIP_FOLLOW_UP_FAILURES:
         raise Throttled(_("Too many tries. Wait an hour and try again."))
     tip = Tip.objects.filter(code_digest=code_key).first()
     if not credentials.passphrase_matches(tip.passphrase_hash if tip else None, passphrase):
-        throttle.hit("unlock-client", client_key)
-        throttle.hit("unlock-code", code_key)
         raise Refused(_("That code and passphrase do not match a tip. Check both and try again."))
     throttle.reset("unlock-code", code_key)
     return tip
+
+
+_ACCESS_SALT = "tips.follow-up"
+ACCESS_MAX_AGE = 30 * 60
+
+
+def tipster_access_token(*, tip: Tip) -> str:
+    """Carries the tipster from one follow-up form to the next, in the page (never a cookie); 30 minutes."""
+    return signing.dumps(tip.pk, salt=_ACCESS_SALT)
+
+
+def tip_from_access_token(token: str) -> Tip | None:
+    try:
+        tip_id = signing.loads(token, salt=_ACCESS_SALT, max_age=ACCESS_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return Tip.objects.filter(pk=tip_id).first()
 
 
 def tipster_reply(*, tip: Tip, body: str = "", answers: int | None = None, files=()) -> TipMessage | None:
@@ -157,7 +183,8 @@ def tipster_reply(*, tip: Tip, body: str = "", answers: int | None = None, files
         raise Refused(_("Please keep a message under 10,000 characters."))
     question = None
     if answers is not None:
-        question = tip.messages.filter(pk=answers, is_question=True, direction=TipMessage.Direction.TO_TIPSTER).first()
+        question = tip.messages.filter(pk=answers, is_question=True, direction=TipMessage.Direction.TO_TIPSTER,
+                                       answered_by__isnull=True).first()
         if question is None:
             _wipe_all(files)
             raise Refused(_("That question is no longer open."))
@@ -207,7 +234,9 @@ def _validate(data: TipInput) -> None:
         raise Refused(_("Say where it happened, or choose 'I don't know'."))
     if data.location_kind == LocationKind.MAP and (data.longitude is None or data.latitude is None):
         raise Refused(_("Pick the place on the map, or type an address instead."))
-    if data.longitude is not None and not (-180 <= data.longitude <= 180 and -90 <= (data.latitude or 0) <= 90):
+    if (data.longitude is None) != (data.latitude is None):
+        raise Refused(_("Give both the latitude and the longitude of the place, or neither."))
+    if data.longitude is not None and not (-180 <= data.longitude <= 180 and -90 <= data.latitude <= 90):
         raise Refused(_("That place is not on the map."))
     if data.location_kind == LocationKind.ADDRESS and not data.location_text.strip():
         raise Refused(_("Type the address or describe the place, or choose 'I don't know'."))
@@ -337,6 +366,17 @@ def tip_relate(*, tip: Tip) -> list[RelatedTip]:
     return links
 
 
+def tips_process_pending(*, older_than: timedelta = timedelta(minutes=5), limit: int = 500) -> int:
+    """Enqueue processing again for tips it never reached (the queue was down when they came in)."""
+    from safecommons.tips.tasks import tip_process as tip_process_task
+
+    pending = list(Tip.objects.filter(processed=False, created_at__lt=timezone.now() - older_than)
+                   .order_by("created_at").values_list("pk", flat=True)[:limit])
+    for tip_id in pending:
+        tip_process_task.enqueue(tip_id)
+    return len(pending)
+
+
 def tip_process(*, tip_id: int) -> None:
     """Route and relate a new tip once; running it again does nothing (a retried task is harmless)."""
     with transaction.atomic():
@@ -357,6 +397,15 @@ def tip_open(*, actor: Actor, tip: Tip, purpose: str = "view") -> Tip:
     audit_record(action="tip.viewed", actor=actor, target=tip, organisation=tip.agency,
                  details={"reference": tip.reference, "purpose": purpose})
     return tip
+
+
+def tip_attachment_open(*, actor: Actor, tip: Tip, attachment_id: int) -> TipAttachment:
+    """A file of a tip, for someone who may read the tip; each opening is in the audit trail."""
+    require(actor, "tip.read", tip)
+    attachment = tip.attachments.get(pk=attachment_id)
+    audit_record(action="tip.file_viewed", actor=actor, target=tip, organisation=tip.agency,
+                 details={"reference": tip.reference, "attachment": attachment.pk})
+    return attachment
 
 
 def tip_triage(*, actor: Actor, tip: Tip, status: str, priority: int, disposition: str = "",
@@ -417,6 +466,8 @@ def tip_message_send(*, actor: Actor, tip: Tip, body: str, is_question: bool = F
     require(actor, "tip.work", tip)
     if not body.strip():
         raise Refused(_("The message is empty."))
+    if len(body) > MAX_TEXT:
+        raise Refused(_("Please keep a message under 10,000 characters."))
     with transaction.atomic():
         message = TipMessage.objects.create(tip=tip, direction=TipMessage.Direction.TO_TIPSTER, body=body.strip(),
                                             is_question=is_question, author_id=actor.user_id)
@@ -430,9 +481,10 @@ def tip_reward_set(*, actor: Actor, tip: Tip, amount: Decimal | None) -> Tip:
     require(actor, "tip.reward", tip)
     if amount is not None and amount <= 0:
         raise Refused(_("A reward is a positive amount."))
-    if tip.reward_claimed_at is not None:
-        raise Refused(_("The reward has been claimed; it can no longer be changed."))
     with transaction.atomic():
+        tip = Tip.objects.select_for_update().get(pk=tip.pk)  # a claim may be racing this change
+        if tip.reward_claimed_at is not None:
+            raise Refused(_("The reward has been claimed; it can no longer be changed."))
         tip.reward_amount = amount
         tip.save(update_fields=["reward_amount", "updated_at"])
         audit_record(action="tip.reward_set", actor=actor, target=tip, organisation=tip.agency,
@@ -440,20 +492,24 @@ def tip_reward_set(*, actor: Actor, tip: Tip, amount: Decimal | None) -> Tip:
     return tip
 
 
-def reward_payout(*, actor: Actor, agency: Organisation, payout_code: str) -> Tip:
+def reward_payout(*, actor: Actor, payout_code: str) -> Tip:
     """At the payout point: the code the tipster shows is checked and the reward marked paid, once."""
-    require(actor, "tip.payout", agency)
+    agencies = [m.organisation_id for m in actor.memberships if m.role in TIP_REWARD_ROLES]
+    if not agencies:
+        raise PermissionDenied("tip.payout")
     with transaction.atomic():
-        tip = (Tip.objects.select_for_update()
-               .filter(agency=agency, payout_code_digest=credentials.code_digest(payout_code)).first())
-        if tip is None or not payout_code.strip():
-            audit_record(action="tip.payout_refused", actor=actor, organisation=agency, outcome="denied")
+        tip = (Tip.objects.select_for_update().select_related("agency")
+               .filter(agency_id__in=agencies, payout_code_digest=credentials.code_digest(payout_code),
+                       reward_claimed_at__isnull=False, reward_amount__isnull=False).first())
+        if tip is None or not credentials.code_normalize(payout_code):
+            audit_record(action="tip.payout_refused", actor=actor, outcome="denied")
             raise Refused(_("No claimed reward has that payout code."))
+        require(actor, "tip.payout", tip.agency)
         if tip.reward_paid_at is not None:
             raise Refused(_("This reward was already paid on %(date)s.") % {"date": tip.reward_paid_at.date()})
         tip.reward_paid_at = timezone.now()
         tip.save(update_fields=["reward_paid_at", "updated_at"])
-        audit_record(action="tip.reward_paid", actor=actor, target=tip, organisation=agency,
+        audit_record(action="tip.reward_paid", actor=actor, target=tip, organisation=tip.agency,
                      details={"amount": str(tip.reward_amount)})
     return tip
 
@@ -484,7 +540,8 @@ def tip_related_decide(*, actor: Actor, link: RelatedTip, confirm: bool) -> Rela
 # --- Referral to a partner (redacted, under an agreement)
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-_PHONE = re.compile(r"(?<!\w)(?:\+?\d[\s().-]?){6,}\d(?!\w)")
+# North American numbers as people write them: 555-0100, (612) 555-0100, +1 612.555.0100 (not dates).
+_PHONE = re.compile(r"(?<![\w-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])?\d{3}[\s.-]\d{4}(?![\w-])")
 
 
 def redact(text: str) -> str:
@@ -535,6 +592,11 @@ def routing_rule_save(*, actor: Actor, agency: Organisation, category: str, posi
                       assign_unit: Unit | None = None, assign_officer=None, refer_to: Organisation | None = None,
                       set_priority: int | None = None) -> RoutingRule:
     require(actor, "tip.rules", agency)
+    if category not in Category.values:
+        raise Refused(_("Choose the category the rule applies to."))
+    if assign_officer is not None and not Membership.objects.active().filter(
+            user=assign_officer, organisation=agency, role__in=TIP_OFFICER_ROLES).exists():
+        raise Refused(_("That person is not an officer of this agency."))
     if not (assign_unit or assign_officer or refer_to or set_priority):
         raise Refused(_("A rule must do something: assign a unit or officer, refer to a partner or set a priority."))
     if assign_unit is not None and assign_unit.agency_id != agency.pk:
@@ -588,15 +650,18 @@ def retention_rule_delete(*, actor: Actor, rule: RetentionRule) -> None:
 
 def tips_purge_expired(*, now: datetime | None = None, batch: int = 500) -> int:
     """Delete tips past their retention, files included; each purge is in the audit trail; holds win."""
-    from safecommons.tips.selectors import tips_expired
+    from safecommons.tips.selectors import retention_rules_all, tip_expired, tips_expired
 
     now = now or timezone.now()
+    rules = retention_rules_all()
     purged = 0
     expired = list(tips_expired(now=now))
     for start in range(0, len(expired), batch):
         chunk = expired[start:start + batch]
         with transaction.atomic():
-            tips = list(Tip.objects.select_for_update().filter(pk__in=[e.tip_id for e in chunk], legal_hold=False))
+            # Read again under the lock: a hold or a status change since the list was made wins.
+            locked = Tip.objects.select_for_update().filter(pk__in=[e.tip_id for e in chunk], legal_hold=False)
+            tips = [tip for tip in locked if tip_expired(tip, now=now, rules=rules)]
             names = list(TipAttachment.objects.filter(tip__in=tips).values_list("file", flat=True))
             keep_days = {e.tip_id: e.keep_days for e in chunk}
             for tip in tips:

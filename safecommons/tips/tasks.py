@@ -13,3 +13,9 @@ def tip_process(tip_id: int) -> None:
 def tips_purge_expired() -> int:
     """The retention schedule's job: purge tips past their keep-by date."""
     return services.tips_purge_expired()
+
+
+@task()
+def tips_process_pending() -> int:
+    """The schedule's safety net: tips whose processing was never enqueued get it now."""
+    return services.tips_process_pending()

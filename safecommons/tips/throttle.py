@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
@@ -24,8 +26,24 @@ def client_key(request: HttpRequest) -> str:
     if salt is None:
         cache.add(_SALT_KEY, secrets.token_hex(32), timeout=WINDOW_SECONDS)
         salt = cache.get(_SALT_KEY) or secrets.token_hex(32)
+    return hmac.new(salt.encode(), _client_network(request).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _client_network(request: HttpRequest) -> str:
+    """The connection's address, or the one our own proxies saw (TRUSTED_PROXY_COUNT of them append to
+    X-Forwarded-For); an IPv6 client as its /64, since one household holds the whole /64."""
     address = request.META.get("REMOTE_ADDR", "")
-    return hmac.new(salt.encode(), address.encode(), hashlib.sha256).hexdigest()[:32]
+    if settings.TRUSTED_PROXY_COUNT:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= settings.TRUSTED_PROXY_COUNT:
+            address = forwarded[-settings.TRUSTED_PROXY_COUNT]
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 def _count_key(bucket: str, key: str) -> str:

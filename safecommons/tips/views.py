@@ -9,24 +9,22 @@ import functools
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from safecommons.core.audit.services import audit_record
 from safecommons.core.errors import Refused, Throttled
 from safecommons.core.media import upload_wipe
+from safecommons.core.middleware import content_security_policy
 from safecommons.core.permissions import actor_for_user, may, require
 from safecommons.tips import forms, selectors, services, throttle
-from safecommons.tips.models import RelatedTip, RetentionRule, RoutingRule, Tip
-
-_ACCESS_SALT = "tips.follow-up"
-ACCESS_MAX_AGE = 30 * 60
+from safecommons.tips.models import RelatedTip, Tip
 
 
 def tipster_page(view):
@@ -47,6 +45,7 @@ def tipster_page(view):
                     upload_wipe(upload)  # whatever happened, no uploaded bytes stay in temporary files
         response["Cache-Control"] = "no-store"
         response["Referrer-Policy"] = "no-referrer"
+        response["Content-Security-Policy"] = content_security_policy()  # no tile server either
         return response
 
     return wrapper
@@ -79,19 +78,11 @@ def new(request):
 
 def _conversation(request, tip: Tip, *, reply_form=None, payout_code: str = "", notice: str = "",
                   status: int = 200):
-    access = signing.dumps(tip.pk, salt=_ACCESS_SALT)
+    access = services.tipster_access_token(tip=tip)
     return render(request, "tips/follow_up.html", {
         "view": selectors.tipster_view(tip=tip), "access": access, "reply_form": reply_form or forms.ReplyForm(),
         "payout_code": payout_code, "notice": notice,
     }, status=status)
-
-
-def _tip_from_access(request) -> Tip | None:
-    try:
-        tip_id = signing.loads(request.POST.get("access", ""), salt=_ACCESS_SALT, max_age=ACCESS_MAX_AGE)
-    except signing.BadSignature:
-        return None
-    return Tip.objects.filter(pk=tip_id).first()
 
 
 @tipster_page
@@ -121,7 +112,7 @@ def _expired(request):
 @tipster_page
 @require_POST
 def follow_up_reply(request):
-    tip = _tip_from_access(request)
+    tip = services.tip_from_access_token(request.POST.get("access", ""))
     if tip is None:
         return _expired(request)
     form = forms.ReplyForm(request.POST)
@@ -139,7 +130,7 @@ def follow_up_reply(request):
 @tipster_page
 @require_POST
 def follow_up_reward(request):
-    tip = _tip_from_access(request)
+    tip = services.tip_from_access_token(request.POST.get("access", ""))
     if tip is None:
         return _expired(request)
     try:
@@ -153,6 +144,7 @@ def follow_up_reward(request):
 
 
 @login_required
+@never_cache
 def queue(request):
     actor = actor_for_user(request.user)
     require(actor, "tip.queue")
@@ -168,10 +160,11 @@ def queue(request):
 
 
 @login_required
+@never_cache
 def detail(request, reference):
     actor = actor_for_user(request.user)
     tip = services.tip_open(actor=actor, tip=selectors.tip_get(actor=actor, reference=reference))
-    context = {"tip": tip, "related": selectors.tip_related(tip=tip), "note_form": forms.NoteForm(),
+    context = {"tip": tip, "related": selectors.tip_related(actor=actor, tip=tip), "note_form": forms.NoteForm(),
                "message_form": forms.MessageForm(), "may": {}}
     for action in ("tip.triage", "tip.reward", "tip.legal_hold", "tip.relate", "tip.work"):
         context["may"][action.split(".")[1]] = may(actor, action, tip)
@@ -266,7 +259,7 @@ def refer(request, actor, tip):
 
 @_staff_action
 def related_decide(request, actor, tip, link_id):
-    link = get_object_or_404(RelatedTip, pk=link_id, tip=tip)
+    link = get_object_or_404(RelatedTip.objects.filter(Q(tip=tip) | Q(other=tip)), pk=link_id)
     services.tip_related_decide(actor=actor, link=link, confirm=request.POST.get("decision") == "confirm")
     return _("Recorded.")
 
@@ -275,9 +268,7 @@ def related_decide(request, actor, tip, link_id):
 def attachment(request, reference, attachment_id):
     actor = actor_for_user(request.user)
     tip = selectors.tip_get(actor=actor, reference=reference)
-    item = get_object_or_404(tip.attachments, pk=attachment_id)
-    audit_record(action="tip.file_viewed", actor=actor, target=tip, organisation=tip.agency,
-                 details={"reference": tip.reference, "attachment": item.pk})
+    item = services.tip_attachment_open(actor=actor, tip=tip, attachment_id=attachment_id)
     response = FileResponse(item.file.open("rb"), content_type=item.content_type)
     response["Content-Disposition"] = f'inline; filename="{tip.reference}-{item.pk}{_extension(item.file.name)}"'
     response["Cache-Control"] = "no-store"
@@ -325,8 +316,8 @@ def routing(request):
 @login_required
 @require_POST
 def routing_delete(request, rule_id):
-    rule = get_object_or_404(RoutingRule, pk=rule_id)
-    services.routing_rule_delete(actor=actor_for_user(request.user), rule=rule)
+    actor = actor_for_user(request.user)
+    services.routing_rule_delete(actor=actor, rule=selectors.routing_rule_get(actor=actor, rule_id=rule_id))
     messages.success(request, _("Rule removed."))
     return redirect("tips:routing")
 
@@ -353,8 +344,8 @@ def retention(request):
 @login_required
 @require_POST
 def retention_delete(request, rule_id):
-    rule = get_object_or_404(RetentionRule, pk=rule_id)
-    services.retention_rule_delete(actor=actor_for_user(request.user), rule=rule)
+    actor = actor_for_user(request.user)
+    services.retention_rule_delete(actor=actor, rule=selectors.retention_rule_get(actor=actor, rule_id=rule_id))
     messages.success(request, _("Retention rule removed."))
     return redirect("tips:retention")
 
@@ -380,18 +371,13 @@ def referral_acknowledge(request, referral_id):
 @login_required
 def payout(request):
     actor = actor_for_user(request.user)
-    agencies = [a for a in selectors.tip_agencies(actor=actor) if may(actor, "tip.payout", a)]
-    if not agencies:
+    if not any(may(actor, "tip.payout", agency) for agency in selectors.tip_agencies(actor=actor)):
         raise PermissionDenied("tip.payout")
     form = forms.PayoutForm(request.POST or None)
     paid = None
     if request.method == "POST" and form.is_valid():
-        for agency in agencies:
-            try:
-                paid = services.reward_payout(actor=actor, agency=agency, payout_code=form.cleaned_data["payout_code"])
-                break
-            except Refused as exc:
-                error = str(exc)
-        if paid is None:
-            form.add_error(None, error)
+        try:
+            paid = services.reward_payout(actor=actor, payout_code=form.cleaned_data["payout_code"])
+        except Refused as exc:
+            form.add_error(None, str(exc))
     return render(request, "tips/payout.html", {"form": form, "paid": paid}, status=_status_of(form))

@@ -91,6 +91,7 @@ ACCESS = {
     "POST /api/tips/follow-up": PUBLIC,
     "POST /api/tips/follow-up/messages": PUBLIC,
     "POST /api/tips/follow-up/files": PUBLIC,
+    "POST /api/tips/follow-up/reward": PUBLIC,
     "GET /api/tips": TIP_QUEUE,
     "GET /api/tips/{reference}": TIP_COORDINATORS,
     "POST /api/tips/{reference}/messages": TIP_COORDINATORS,

@@ -5,6 +5,7 @@ import hashlib
 import io
 import os
 import struct
+import zlib
 
 import pytest
 from django.core.files.base import ContentFile
@@ -12,6 +13,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploaded
 from PIL import ExifTags, Image
 from PIL.PngImagePlugin import PngInfo
 from pypdf import PdfReader, PdfWriter
+from pypdf.annotations import Text
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    NameObject,
+    NumberObject,
+    TextStringObject,
+)
 
 from safecommons.core import media
 from safecommons.core.errors import Refused
@@ -22,6 +32,12 @@ BLUE = (0, 0, 255)
 CREATED = 0xCAFE0001
 MODIFIED = 0xCAFE0002
 XMP = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description>CanaryXMP</rdf:Description></x:xmpmeta>'
+# The wall-clock time (NTP format) a producer-reference-time box records.
+PRODUCED_AT = struct.pack(">Q", 0xE9CA_FE00_1234_5678)
+DATA_TRACK_REFUSAL = (
+    "This video carries a data track (for example GPS) that we cannot remove. "
+    "Please send it without location data, or as a screen recording."
+)
 
 
 # Builders --------------------------------------------------------------------------------------------------
@@ -77,18 +93,41 @@ def quicktime_text(text: str) -> bytes:
 FRAMES = b"\x00\x00\x00\x14udtaNotMetadataHere" + bytes(range(256)) * 4
 
 
-def movie(brand: bytes = b"isom") -> bytes:
-    """ftyp, moov{mvhd, trak{tkhd, mdia{mdhd v1, minf}, meta}, udta{©xyz, ©mak}}, mdat, as a phone writes them."""
+def movie(brand: bytes = b"isom", extra_tracks: bytes = b"") -> bytes:
+    """ftyp, moov{mvhd, trak{tkhd, mdia{mdhd v1, hdlr, minf}, meta}, udta{©xyz, ©mak}}, mdat, as a phone writes them."""
     ftyp = box(b"ftyp", brand + struct.pack(">I", 512) + brand + b"mp41")
-    mvhd = full_box(b"mvhd", 0, struct.pack(">IIII", CREATED, MODIFIED, 1000, 5000) + bytes(80))
-    tkhd = full_box(b"tkhd", 0, struct.pack(">IIIII", CREATED, MODIFIED, 1, 0, 5000) + bytes(60))
-    mdhd = full_box(b"mdhd", 1, struct.pack(">QQIQ", CREATED, MODIFIED, 1000, 5000) + bytes(4))
     meta = full_box(b"meta", 0, box(b"hdlr", bytes(8) + b"mdta" + bytes(13)) + box(b"ilst", b"CanaryTitle"))
-    trak = box(b"trak", tkhd + box(b"mdia", mdhd + box(b"minf", box(b"vmhd", bytes(12)))) + meta)
     udta = box(
         b"udta", box(b"\xa9xyz", quicktime_text("+40.7128-074.0060/")) + box(b"\xa9mak", quicktime_text("CanaryPhone"))
     )
-    return ftyp + box(b"moov", mvhd + trak + udta) + box(b"mdat", FRAMES)
+    moov = box(b"moov", movie_header() + track(b"vide", 1, b"avc1", extra=meta) + extra_tracks + udta)
+    return ftyp + moov + box(b"mdat", FRAMES)
+
+
+def movie_header() -> bytes:
+    return full_box(b"mvhd", 0, struct.pack(">IIII", CREATED, MODIFIED, 1000, 5000) + bytes(80))
+
+
+def track(handler: bytes, track_id: int, sample_format: bytes, extra: bytes = b"") -> bytes:
+    """A 'trak' whose media handler and sample description say what its samples are; `extra` ends the box."""
+    tkhd = full_box(b"tkhd", 0, struct.pack(">IIIII", CREATED, MODIFIED, track_id, 0, 5000) + bytes(60))
+    mdhd = full_box(b"mdhd", 1, struct.pack(">QQIQ", CREATED, MODIFIED, 1000, 5000) + bytes(4))
+    # version and flags, pre_defined (QuickTime's component type), handler type, three reserved words, a name
+    hdlr = full_box(b"hdlr", 0, bytes(4) + handler + bytes(12) + b"Handler\x00")
+    stsd = full_box(b"stsd", 0, struct.pack(">I", 1) + box(sample_format, bytes(8)))
+    minf = box(b"minf", box(b"stbl", stsd))
+    return box(b"trak", tkhd + box(b"mdia", mdhd + hdlr + minf) + extra)
+
+
+def fragmented_movie(fragment_track_id: int = 1) -> bytes:
+    """ftyp, moov{mvhd, trak, mvex}, prft, moof{mfhd, traf{tfhd, tfdt}, prft}, mdat: how a live stream is cut."""
+    ftyp = box(b"ftyp", b"iso6" + bytes(4) + b"iso6dash")
+    trex = full_box(b"trex", 0, struct.pack(">IIIII", 1, 1, 0, 0, 0))
+    moov = box(b"moov", movie_header() + track(b"vide", 1, b"avc1") + box(b"mvex", trex))
+    prft = full_box(b"prft", 0, struct.pack(">I", 1) + PRODUCED_AT + struct.pack(">I", 0))
+    traf = box(b"traf", full_box(b"tfhd", 0, struct.pack(">I", fragment_track_id)) + full_box(b"tfdt", 0, bytes(4)))
+    moof = box(b"moof", full_box(b"mfhd", 0, struct.pack(">I", 1)) + traf + prft)
+    return ftyp + moov + prft + moof + box(b"mdat", FRAMES)
 
 
 def box_offset(data: bytes, box_type: bytes) -> int:
@@ -107,6 +146,66 @@ def pdf_with_author(pages: int = 2, password: str | None = None) -> bytes:
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue()
+
+
+def pdf_with_photos_and_comments(photo: bytes | None = None) -> bytes:
+    """Two pages, each with a line of text and a camera photo kept as sent (EXIF, GPS, comment, XMP, bytes after
+    its end), the second photo compressed once more; on each page a signed comment, an attached file and XMP."""
+    jpeg = (photo or camera_jpeg()) + b"CanaryTrailer"
+    writer = PdfWriter()
+    for page_number, compressed in enumerate((False, True)):
+        page = writer.add_blank_page(width=200, height=200)
+        photo_stream = stream(zlib.compress(jpeg) if compressed else jpeg)
+        photo_stream.update(
+            pdf_dictionary(
+                Type=NameObject("/XObject"),
+                Subtype=NameObject("/Image"),
+                Width=NumberObject(40),
+                Height=NumberObject(20),
+                ColorSpace=NameObject("/DeviceRGB"),
+                BitsPerComponent=NumberObject(8),
+                Filter=ArrayObject([NameObject("/FlateDecode"), NameObject("/DCTDecode")])
+                if compressed
+                else NameObject("/DCTDecode"),
+                Metadata=writer._add_object(stream(XMP.replace(b"CanaryXMP", b"CanaryImageXMP"))),
+            )
+        )
+        font = pdf_dictionary(Type=NameObject("/Font"), Subtype=NameObject("/Type1"), BaseFont=NameObject("/Helvetica"))
+        page[NameObject("/Resources")] = pdf_dictionary(
+            Font=pdf_dictionary(F1=writer._add_object(font)),
+            XObject=pdf_dictionary(Im0=writer._add_object(photo_stream)),
+        )
+        content = b"BT /F1 12 Tf 20 150 Td (Blue van by the school) Tj ET q 40 0 0 20 20 20 cm /Im0 Do Q"
+        page[NameObject("/Contents")] = writer._add_object(stream(content))
+        page[NameObject("/Metadata")] = writer._add_object(stream(XMP.replace(b"CanaryXMP", b"CanaryPageXMP")))
+        writer.add_annotation(page_number, Text(rect=(20, 60, 60, 100), text="Seen twice", title_bar="Jane Canary"))
+        attached_file = pdf_dictionary(
+            Type=NameObject("/Filespec"),
+            F=TextStringObject("CanaryFileNote.txt"),
+            EF=pdf_dictionary(F=writer._add_object(stream(b"CanaryAttachment"))),
+        )
+        attachment = pdf_dictionary(
+            Type=NameObject("/Annot"),
+            Subtype=NameObject("/FileAttachment"),
+            Rect=ArrayObject(NumberObject(corner) for corner in (100, 60, 120, 80)),
+            FS=attached_file,
+        )
+        writer.add_annotation(page_number, attachment)
+    writer.add_attachment("CanaryFileNote.txt", b"CanaryAttachment")
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def pdf_dictionary(**entries) -> DictionaryObject:
+    return DictionaryObject({NameObject(f"/{key}"): value for key, value in entries.items()})
+
+
+def stream(data: bytes) -> DecodedStreamObject:
+    """A stream object, to add with `PdfWriter._add_object`: pypdf has no public call for adding one."""
+    made = DecodedStreamObject()
+    made.set_data(data)
+    return made
 
 
 def upload(data: bytes, name: str = "attachment", content_type: str = "application/octet-stream"):
@@ -305,6 +404,83 @@ def test_it_refuses_a_video_with_a_broken_box_tree(damage):
         media_clean(upload(damage(movie()), "clip.mp4", "video/mp4"))
 
 
+DATA_TRACKS = [
+    pytest.param(b"meta", b"gpmd", id="gopro-gps-in-a-meta-track"),
+    pytest.param(b"meta", b"mebx", id="apple-metadata-track"),
+    pytest.param(b"camm", b"camm", id="google-camera-motion-track"),
+    pytest.param(b"text", b"tx3g", id="dji-flight-log-as-subtitles"),
+]
+
+
+@pytest.mark.parametrize(("handler", "sample_format"), DATA_TRACKS)
+def test_it_refuses_a_video_with_a_data_track_and_wipes_it(handler, sample_format, settings, tmp_path):
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    uploaded = upload(movie(extra_tracks=track(handler, 2, sample_format)), "GX010001.MP4", "video/mp4")
+
+    with pytest.raises(Refused) as refusal:
+        media_clean(uploaded)
+
+    assert str(refusal.value) == DATA_TRACK_REFUSAL
+    assert uploaded.file.getvalue() == bytes(len(uploaded.file.getvalue()))
+    assert list(tmp_path.iterdir()) == []  # the working copy is gone too
+
+
+def test_no_original_bytes_remain_of_a_refused_temporary_video_upload():
+    uploaded = temporary_upload(movie(extra_tracks=track(b"meta", 2, b"gpmd")), "clip.mp4", "video/mp4")
+    path = uploaded.temporary_file_path()
+
+    with pytest.raises(Refused, match="data track"):
+        media_clean(uploaded)
+
+    assert_no_original_bytes_at(path, b"CanaryPhone")
+
+
+def test_it_keeps_a_video_with_only_picture_and_sound_tracks():
+    original = movie(extra_tracks=track(b"soun", 2, b"mp4a"))
+
+    result = media_clean(upload(original, "clip.mp4", "video/mp4"))
+
+    data = cleaned_bytes(result)
+    result.content.close()
+    assert len(data) == len(original)
+    assert data.count(b"hdlr") == original.count(b"hdlr") - 1  # only the one inside 'meta' is blanked
+    assert b"CanaryPhone" not in data
+
+
+def test_it_refuses_a_video_track_without_a_handler_as_unreadable():
+    tkhd = full_box(b"tkhd", 0, struct.pack(">IIIII", 0, 0, 2, 0, 0) + bytes(60))
+    handlerless = box(b"trak", tkhd + box(b"mdia", box(b"minf")))
+
+    with pytest.raises(Refused, match="This video could not be read."):
+        media_clean(upload(movie(extra_tracks=handlerless), "clip.mp4", "video/mp4"))
+
+
+def test_it_blanks_producer_reference_times_in_a_fragmented_mp4():
+    original = fragmented_movie()
+    assert original.count(PRODUCED_AT) == 2
+
+    result = media_clean(upload(original, "live.mp4", "video/mp4"))
+
+    data = cleaned_bytes(result)
+    result.content.close()
+    assert len(data) == len(original)
+    assert PRODUCED_AT not in data and b"prft" not in data
+    top_level_prft = box_offset(original, b"prft")
+    fragment_prft = original.index(b"prft", top_level_prft + 8) - 4
+    for start in (top_level_prft, fragment_prft):
+        size = struct.unpack(">I", original[start : start + 4])[0]
+        assert data[start : start + size] == original[start : start + 4] + b"free" + bytes(size - 8)
+    mdat = box_offset(original, b"mdat")
+    assert data[mdat:] == original[mdat:]
+
+
+def test_it_refuses_fragments_of_a_track_the_movie_does_not_declare():
+    with pytest.raises(Refused) as refusal:
+        media_clean(upload(fragmented_movie(fragment_track_id=7), "live.mp4", "video/mp4"))
+
+    assert str(refusal.value) == DATA_TRACK_REFUSAL
+
+
 def test_it_refuses_a_heic_photo_in_the_same_container_as_a_video():
     heic = box(b"ftyp", b"heic" + bytes(4) + b"mif1heic") + box(b"meta", b"CanaryExif")
 
@@ -328,6 +504,62 @@ def test_it_rewrites_a_pdf_without_its_author_or_xmp():
     reader = PdfReader(io.BytesIO(data))
     assert len(reader.pages) == 3
     assert reader.metadata is None
+
+
+def test_it_strips_exif_annotations_and_attachments_from_a_pdf_keeping_pages_text_and_images():
+    original = pdf_with_photos_and_comments()
+    for trace in (b"CanaryCam", b"Jane Canary", b"CanaryComment", b"CanaryTrailer", b"CanaryPageXMP"):
+        assert trace in original
+
+    result = media_clean(upload(original, "statement.pdf", "application/pdf"))
+
+    data = cleaned_bytes(result)
+    for trace in (
+        b"CanaryCam", b"Exif", b"Jane Canary", b"CanaryComment", b"CanaryXMP", b"CanaryTrailer", b"CanaryImageXMP",
+        b"CanaryPageXMP", b"CanaryAttachment", b"CanaryFileNote", b"/Annots", b"/EmbeddedFiles",
+    ):  # fmt: skip
+        assert trace not in data
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 2
+    for page in reader.pages:
+        assert "Blue van by the school" in page.extract_text()
+        images = page["/Resources"]["/XObject"]
+        assert images["/Im0"]["/Filter"] == "/DCTDecode"
+        jpeg = images["/Im0"].get_data()  # also undoes the compression over the photo on the second page
+        for trace in (b"CanaryCam", b"SN-CANARY-12345", b"CanaryComment", b"CanaryXMP", b"CanaryTrailer"):
+            assert trace not in jpeg
+        image = opened(jpeg)
+        assert (image.format, image.size) == ("JPEG", (40, 20))
+        assert len(image.getexif()) == 0 and "comment" not in image.info
+        assert_close(image.getpixel((5, 10)), RED)
+        assert_close(image.getpixel((35, 10)), BLUE)
+
+
+@pytest.mark.parametrize(
+    ("mode", "options"),
+    [
+        pytest.param("RGB", {"progressive": True, "restart_marker_blocks": 1}, id="progressive-with-restart-markers"),
+        pytest.param("RGB", {"icc_profile": b"CanaryICC" * 4}, id="with-colour-profile"),
+        pytest.param("CMYK", {}, id="cmyk-with-adobe-segment"),
+    ],
+)
+def test_a_photo_inside_a_pdf_loses_its_metadata_but_not_a_pixel(mode, options):
+    original = encoded(
+        two_colour_image().convert(mode), "JPEG", exif=camera_exif(), comment=b"CanaryComment", xmp=XMP, **options
+    )
+
+    stripped = media._jpeg_metadata_strip(original + b"CanaryTrailer")
+
+    for trace in (b"CanaryCam", b"CanaryComment", b"CanaryXMP", b"CanaryICC", b"CanaryTrailer", b"Exif"):
+        assert trace not in stripped
+    assert stripped.endswith(b"\xff\xd9")
+    assert (b"Adobe" in stripped) == (b"Adobe" in original)  # it tells a decoder how CMYK colours are coded
+    assert opened(stripped).tobytes() == opened(original).tobytes()
+
+
+def test_it_refuses_a_pdf_with_a_broken_jpeg():
+    with pytest.raises(Refused, match="This PDF could not be read."):
+        media_clean(upload(pdf_with_photos_and_comments(photo=camera_jpeg()[:300]), "statement.pdf"))
 
 
 def test_it_refuses_a_password_protected_pdf():

@@ -52,7 +52,7 @@ def referral_partner(agency, partner):
 def test_anyone_uses_the_tip_pages(client_of, who, endpoint, data, tip):
     response = call(client_of(who), endpoint, data=data)
     assert_access(response, endpoint, who)
-    assert "Set-Cookie" not in response.headers
+    assert not response.cookies
 
 
 @pytest.mark.parametrize("who", EVERYONE)
@@ -76,6 +76,8 @@ def test_anyone_uses_the_tipster_api(client_of, who, tip):
     assert_access(message, "POST /api/tips/follow-up/messages", who)
     files = call(client, "POST /api/tips/follow-up/files", data={**unlock, "file": jpeg()})
     assert_access(files, "POST /api/tips/follow-up/files", who)
+    reward = call(client, "POST /api/tips/follow-up/reward", json_body=unlock)
+    assert reward.status_code == 400 and "No reward" in reward.json()["detail"]  # open to all; none offered
     assert Tip.objects.count() == 2 and not hasattr(Tip, "user")
 
 

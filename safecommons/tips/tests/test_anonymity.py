@@ -25,6 +25,7 @@ from django.db import connection
 from django.test import Client
 from PIL import Image
 
+from safecommons.core.roles import Role
 from safecommons.tips.models import Tip
 
 IP = "203.0.113.77"
@@ -107,7 +108,7 @@ def test_no_address_forwarded_for_or_agent_is_stored_logged_or_queued(agency, al
     assert [r.status_code for r in responses] == [200, 201, 201, 400, 200, 201, 201, 400]
 
     for response in responses:
-        assert "Set-Cookie" not in response.headers, response.headers["Set-Cookie"]
+        assert not response.cookies, response.cookies
     assert not client.cookies
 
     assert_no_canary("the database with the task queue", database_dump())
@@ -120,16 +121,63 @@ def test_no_address_forwarded_for_or_agent_is_stored_logged_or_queued(agency, al
     assert_no_canary("the cache", repr(pickle.dumps(getattr(cache, "_cache", {}))))
 
 
-def test_error_reports_leave_out_headers_and_form_fields(rf):
-    from django.views.debug import ExceptionReporter
+@pytest.mark.django_db
+def test_error_reports_leave_out_headers_form_fields_user_and_locals(rf, people):
+    from django.views.debug import get_exception_reporter_class
 
-    request = rf.post("/tips/", {"description": "secret words"}, REMOTE_ADDR=IP, HTTP_USER_AGENT=AGENT)
+    # Built at run time: the HTML report quotes this test's source lines, and must not match on them.
+    words, local, cookie, query = ("-".join(["secret", part]) for part in ("words", "local", "cookie", "query"))
+    request = rf.post(f"/tips/?lang={query}", {"description": words}, REMOTE_ADDR=IP, HTTP_USER_AGENT=AGENT,
+                      HTTP_COOKIE=f"sessionid={cookie}")
+    request.user = people[Role.OFFICER]
+    passphrase = local  # noqa: F841  (a local the report must not show)
     try:
         raise RuntimeError("boom")
     except RuntimeError:
-        report = ExceptionReporter(request, *sys.exc_info()).get_traceback_text()
+        reporter = get_exception_reporter_class(request)(request, *sys.exc_info())
+        report = reporter.get_traceback_text() + reporter.get_traceback_html()
     assert_no_canary("an error report", report)
-    assert "secret words" not in report
+    for secret in (words, local, cookie, query, people[Role.OFFICER].email):
+        assert secret not in report, secret
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.OFFICER, Role.RESIDENT])
+def test_a_signed_in_person_sending_a_tip_leaves_their_session_untouched(client_for, people, agency, role):
+    from django.contrib.sessions.models import Session
+
+    client = client_for(people[role])
+    client.get("/tips/queue/")  # a staff page writes the session (last seen); the tip pages must not
+    key = client.cookies["sessionid"].value
+    before = Session.objects.get(session_key=key).session_data
+    time.sleep(1.1)  # "last seen" counts seconds: a write now would change the row
+    responses = [client.post("/tips/", FORM), client.post("/api/tips", {"category": "other", "description":
+                 "Ten characters and more."}, content_type="application/json"), client.get("/tips/follow-up/")]
+    assert [r.status_code for r in responses] == [201, 201, 200]
+    assert all(not r.cookies for r in responses)
+    assert Session.objects.get(session_key=key).session_data == before
+
+
+def test_with_a_tile_server_set_the_tip_form_still_talks_to_nobody_else(client, settings, db):
+    from django.test import override_settings
+
+    with override_settings(MAP_TILE_URL="https://tiles.example.org/{z}/{x}/{y}.png"):
+        page = Client().get("/tips/")
+    assert "tiles.example.org" not in page["Content-Security-Policy"]
+    assert "tiles.example.org" not in page.content.decode()
+
+
+def test_websocket_lines_in_the_server_log_name_no_client():
+    from safecommons.core.logging import NoClientAddress
+
+    record = logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, '%s - "WebSocket %s" [accepted]',
+                               ("203.0.113.77:5123", "/ws/events/"), None)
+    NoClientAddress().filter(record)
+    assert IP not in record.getMessage()
+    startup = logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, "Uvicorn running on %s://%s:%d",
+                                ("http", "127.0.0.1", 8000), None)
+    NoClientAddress().filter(startup)
+    assert startup.getMessage() == "Uvicorn running on http://127.0.0.1:8000"
 
 
 # --- The real server, its output and its files

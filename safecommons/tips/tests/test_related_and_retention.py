@@ -99,18 +99,72 @@ def django_capture_on_commit():
     return TestCase.captureOnCommitCallbacks(execute=True)
 
 
-def test_the_schedule_enqueues_the_purge_once_an_hour(agency, settings):
+def test_the_schedule_enqueues_the_purge_hourly_and_the_catch_up_every_ten_minutes(agency, settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     aged(TipFactory(agency=agency, status=Status.CLOSED), settings.TIP_RETENTION_DAYS + 1)
     now = timezone.now()
-    assert schedule_run_due(now=now) == ["tips.purge_expired"]
+    assert schedule_run_due(now=now) == ["tips.purge_expired", "tips.process_pending"]
     assert not Tip.objects.exists()
-    assert schedule_run_due(now=now + timedelta(minutes=30)) == []
-    assert schedule_run_due(now=now + timedelta(minutes=61)) == ["tips.purge_expired"]
-    assert ScheduledRun.objects.get().last_enqueued_at == now + timedelta(minutes=61)
+    assert schedule_run_due(now=now + timedelta(minutes=5)) == []
+    assert schedule_run_due(now=now + timedelta(minutes=30)) == ["tips.process_pending"]
+    assert schedule_run_due(now=now + timedelta(minutes=61)) == ["tips.purge_expired", "tips.process_pending"]
+    assert ScheduledRun.objects.get(name="tips.purge_expired").last_enqueued_at == now + timedelta(minutes=61)
+
+
+def test_tips_whose_processing_was_never_enqueued_are_caught_up(agency, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    stuck = TipFactory(agency=agency, category=Category.CYBER)
+    fresh = TipFactory(agency=agency)
+    Tip.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - timedelta(minutes=20))
+    assert services.tips_process_pending() == 1
+    assert set(Tip.objects.filter(processed=True).values_list("pk", flat=True)) == {stuck.pk}
+    assert not Tip.objects.get(pk=fresh.pk).processed
+
+
+def test_a_queue_that_is_down_does_not_cost_the_tipster_the_receipt(client, agency, monkeypatch):
+    def queue_down(tip_id):
+        raise ConnectionError("the queue is down")
+
+    monkeypatch.setattr(services, "_enqueue_processing", queue_down)
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post("/tips/", {"category": "drugs", "description": "Deals at the corner after dark.",
+                                          "location_kind": "unknown"})
+    assert response.status_code == 201
+    assert Tip.objects.filter(processed=False).count() == 1
+
+
+def test_the_queue_area_filter_finds_tips_in_a_larger_area(client_for, people, agency):
+    from safecommons.places.models import AreaKind
+    from safecommons.places.tests.factories import AreaFactory
+
+    AreaFactory(agency=agency, kind=AreaKind.NEIGHBORHOOD, lon=-93.30, lat=44.90, size=0.01)
+    beat = AreaFactory(agency=agency, kind=AreaKind.BEAT, lon=-93.31, lat=44.89, size=0.05)
+    inside = TipFactory(agency=agency, longitude=-93.295, latitude=44.905)
+    TipFactory(agency=agency, longitude=-93.0, latitude=44.0)
+    page = client_for(people[Role.ANALYST]).get("/tips/queue/", {"area": beat.pk})
+    assert [t.pk for t in page.context["tips"]] == [inside.pk]
 
 
 def test_a_legal_hold_needs_a_reason(agency, people):
     tip = TipFactory(agency=agency)
     with pytest.raises(services.Refused):
         services.tip_legal_hold_set(actor=actor_for_user(people[Role.SUPERVISOR]), tip=tip, on=True, reason=" ")
+
+
+def test_a_link_shows_on_both_tips_and_only_to_coordinators(client_for, people, agency):
+    earlier = TipFactory(agency=agency, description=VAN, assigned_officer=people[Role.OFFICER])
+    later = TipFactory(agency=agency, description=VAN)
+    services.tip_relate(tip=later)
+    analyst = client_for(people[Role.ANALYST])
+    assert later.reference in analyst.get(f"/tips/staff/{earlier.reference}/").content.decode()
+    officer_page = client_for(people[Role.OFFICER]).get(f"/tips/staff/{earlier.reference}/").content.decode()
+    assert later.reference not in officer_page and "Possibly related tips" not in officer_page
+
+
+def test_redaction_takes_phone_numbers_and_emails_but_not_dates():
+    text = "Call (612) 555-0100 or +1 612.555.0101 or 555-0102, mail x@y.example; seen 2026-01-15 at 10:30."
+    redacted = services.redact(text)
+    assert "555-01" not in redacted and "x@y.example" not in redacted
+    assert "2026-01-15" in redacted and "10:30" in redacted

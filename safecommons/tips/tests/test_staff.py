@@ -199,3 +199,15 @@ def test_an_analyst_confirms_or_dismisses_a_related_tip(client_for, people, agen
                                            {"decision": "confirm"})
     link.refresh_from_db()
     assert link.decision == "confirmed" and link.decided_by == people[Role.ANALYST]
+
+
+def test_referrals_disappear_from_the_partner_when_the_agreement_ends(client_for, people, agency, crisis_team):
+    member = MembershipFactory(organisation=crisis_team, role=Role.PARTNER_MEMBER).user
+    tip = TipFactory(agency=agency, category=Category.MENTAL_HEALTH)
+    referral = services.tip_refer(actor=actor(people, Role.SUPERVISOR), tip=tip, organisation=crisis_team,
+                                  purpose="co-response")
+    client = client_for(member)
+    assert list(client.get(reverse("tips:referrals")).context["referrals"]) == [referral]
+    crisis_team.agreements.update(expires_on=timezone.localdate() - timedelta(days=1))
+    assert list(client.get(reverse("tips:referrals")).context["referrals"]) == []
+    assert client.post(reverse("tips:referral_acknowledge", args=[referral.pk])).status_code == 404

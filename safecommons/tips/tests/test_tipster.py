@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from safecommons.core.permissions import actor_for_user
@@ -213,12 +214,12 @@ def test_the_tipster_claims_a_reward_and_staff_pay_it_once(client, agency, peopl
     assert again.status_code == 400 and "already been claimed" in again.content.decode()
 
     supervisor = actor_for_user(people[Role.SUPERVISOR])
-    paid = services.reward_payout(actor=supervisor, agency=agency, payout_code=payout_code)
+    paid = services.reward_payout(actor=supervisor, payout_code=payout_code)
     assert paid.pk == tip.pk and paid.reward_paid_at
     with pytest.raises(services.Refused):
-        services.reward_payout(actor=supervisor, agency=agency, payout_code=payout_code)
+        services.reward_payout(actor=supervisor, payout_code=payout_code)
     with pytest.raises(services.Refused):
-        services.reward_payout(actor=supervisor, agency=agency, payout_code=credentials.code_new())
+        services.reward_payout(actor=supervisor, payout_code=credentials.code_new())
 
 
 def jpeg_with_gps() -> bytes:
@@ -256,3 +257,62 @@ def test_the_tipster_adds_a_file_later_through_the_api(client, agency):
     assert response.status_code == 201, response.content
     assert response.json()["attachments"] == 1
     assert tip.attachments.get().content_type == "image/jpeg"
+
+
+def test_the_api_takes_a_time_without_a_zone_as_local_time(client, agency):
+    response = client.post("/api/tips", {"category": "theft", "description": "Bikes cut from the rack at the library.",
+                                         "occurred_at": "2026-11-20T22:30:00"}, content_type="application/json")
+    assert response.status_code == 201, response.content
+    occurred = Tip.objects.get().occurred_at
+    assert timezone.localtime(occurred).hour == 22
+
+
+def test_a_place_needs_both_coordinates(client, agency):
+    response = client.post("/api/tips", {"category": "theft", "description": "Bikes cut from the rack again.",
+                                         "location_kind": "address", "location_text": "library", "latitude": 44.9},
+                           content_type="application/json")
+    assert response.status_code == 400 and "both the latitude and the longitude" in response.json()["detail"]
+
+
+def test_the_tipster_claims_a_reward_through_the_api_once(client, agency, people):
+    code = credentials.code_new()
+    tip = TipFactory(agency=agency, code=code)
+    services.tip_reward_set(actor=actor_for_user(people[Role.SUPERVISOR]), tip=tip, amount=Decimal("75"))
+    first = client.post("/api/tips/follow-up/reward", {"code": code, "passphrase": PASSPHRASE},
+                        content_type="application/json")
+    assert first.status_code == 200 and first["Cache-Control"] == "no-store"
+    assert first.json()["amount"] == "75.00"
+    assert services.reward_payout(actor=actor_for_user(people[Role.SUPERVISOR]),
+                                  payout_code=first.json()["payout_code"]).pk == tip.pk
+    again = client.post("/api/tips/follow-up/reward", {"code": code, "passphrase": PASSPHRASE},
+                        content_type="application/json")
+    assert again.status_code == 400
+
+
+def test_staff_cannot_change_a_reward_once_claimed(agency, people):
+    tip = TipFactory(agency=agency)
+    supervisor = actor_for_user(people[Role.SUPERVISOR])
+    services.tip_reward_set(actor=supervisor, tip=tip, amount=Decimal("75"))
+    stale = Tip.objects.get(pk=tip.pk)  # loaded before the claim, as a racing request would have it
+    services.tipster_reward_claim(tip=tip)
+    with pytest.raises(services.Refused, match="claimed"):
+        services.tip_reward_set(actor=supervisor, tip=stale, amount=None)
+
+
+def test_a_question_is_answered_once(client, agency, people):
+    code = credentials.code_new()
+    tip = TipFactory(agency=agency, code=code)
+    question = services.tip_message_send(actor=actor_for_user(people[Role.ANALYST]), tip=tip, body="When?",
+                                         is_question=True)
+    services.tipster_reply(tip=tip, body="Tuesday.", answers=question.pk)
+    with pytest.raises(services.Refused, match="no longer open"):
+        services.tipster_reply(tip=tip, body="Wednesday.", answers=question.pk)
+
+
+def test_an_api_file_refused_before_cleaning_is_still_wiped(client, agency, monkeypatch):
+    wiped = []
+    monkeypatch.setattr("safecommons.tips.api.upload_wipe", wiped.append)
+    photo = SimpleUploadedFile("p.jpg", jpeg_with_gps(), content_type="image/jpeg")
+    response = client.post("/api/tips/follow-up/files", {"code": credentials.code_new(), "passphrase": "x",
+                                                        "file": photo})
+    assert response.status_code == 400 and len(wiped) == 1
