@@ -158,9 +158,9 @@ class TipMessage(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
 
-
     def __str__(self) -> str:
         return f"{self.tip} {self.direction} {self.pk}"
+
 
 class TipNote(models.Model):
     """Internal notes: staff only, never shown to the tipster."""
@@ -173,9 +173,9 @@ class TipNote(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
 
-
     def __str__(self) -> str:
         return f"{self.tip} note {self.pk}"
+
 
 class TipAttachment(models.Model):
     """A file the tipster sent, stored after its metadata was removed, under a random name."""
@@ -191,9 +191,9 @@ class TipAttachment(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
 
-
     def __str__(self) -> str:
         return f"{self.tip} file {self.pk}"
+
 
 class RoutingRule(TimeStampedModel):
     """Where new tips of a category go: a unit, an officer, a partner under a tip-referral agreement."""
@@ -227,8 +227,6 @@ class TipReferral(models.Model):
     summary = models.TextField()
     location_text = models.CharField(max_length=300, blank=True)
     event_at = models.DateTimeField()
-    # The distinctive words of the text, for the related-tip search (see relate.py).
-    terms = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
 
@@ -236,9 +234,9 @@ class TipReferral(models.Model):
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["tip", "organisation"], name="one_referral_per_partner")]
 
-
     def __str__(self) -> str:
         return f"{self.tip} → {self.organisation}"
+
 
 class RelatedTip(models.Model):
     """A suggested link from a newer tip to an earlier one, for an analyst to confirm or dismiss."""
@@ -264,9 +262,9 @@ class RelatedTip(models.Model):
         ordering = ["-score"]
         constraints = [models.UniqueConstraint(fields=["tip", "other"], name="related_tip_once")]
 
-
     def __str__(self) -> str:
         return f"{self.tip} ~ {self.other}"
+
 
 class RetentionRule(TimeStampedModel):
     """How long an agency keeps tips of a status and category after their last status change.
