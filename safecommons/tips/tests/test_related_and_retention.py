@@ -125,7 +125,7 @@ def test_a_queue_that_is_down_does_not_cost_the_tipster_the_receipt(client, agen
     def queue_down(tip_id):
         raise ConnectionError("the queue is down")
 
-    monkeypatch.setattr(services, "_enqueue_processing", queue_down)
+    monkeypatch.setattr("safecommons.tips.services.tipster._enqueue_processing", queue_down)
     from django.test import TestCase
 
     with TestCase.captureOnCommitCallbacks(execute=True):
