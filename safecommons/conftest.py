@@ -12,6 +12,7 @@ from safecommons.core.audit import append_only
 from safecommons.core.roles import Role
 from safecommons.partners.models import OrganisationKind
 from safecommons.partners.tests.factories import OrganisationFactory
+from safecommons.tips import throttle
 
 AGENCY_SIDE = [Role.OFFICER, Role.LIAISON, Role.ANALYST, Role.SUPERVISOR, Role.AGENCY_ADMIN]
 PARTNER_SIDE = [Role.PARTNER_MEMBER, Role.PARTNER_ADMIN]
@@ -40,6 +41,7 @@ def _test_settings(settings, tmp_path):
     # Tests run tasks themselves; no worker thread may take them first.
     settings.EMBEDDED_WORKER = False
     cache.clear()  # throttles and caches start empty in every test
+    throttle.forget_local_key()
 
 
 @pytest.fixture

@@ -60,8 +60,9 @@ def assignments_current(*, areas: list[Area]) -> QuerySet[OfficerAssignment]:
     )
 
 
-def address_locate(*, text: str) -> tuple[Located | None, list[str]]:
-    """Find an address in the local gazetteer. Returns the place, or nothing plus streets that look close."""
+def address_locate(*, text: str, suggest: bool = True) -> tuple[Located | None, list[str]]:
+    """Find an address in the local gazetteer. Returns the place, or nothing plus streets that look close
+    (unless `suggest` is off: the search for them is the slow part)."""
     if coordinates := parse_lat_lon(text):
         lat, lon = coordinates
         return Located(lon, lat, f"{lat:.5f}, {lon:.5f}"), []
@@ -71,6 +72,8 @@ def address_locate(*, text: str) -> tuple[Located | None, list[str]]:
     number, key = parts
     candidates = list(AddressPoint.objects.filter(street_key=key))
     if not candidates:
+        if not suggest:
+            return None, []
         words = key.split()
         name_word = max(words, key=len) if words else ""
         suggestions = (

@@ -24,7 +24,9 @@ _MISREAD = str.maketrans({"I": "1", "L": "1", "O": "0", "U": "V"})
 _PASSPHRASE_ALPHABET = "abcdefghjkmnpqrstuvwxyz"  # noqa: S105 (an alphabet, not a password)
 _PASSPHRASE_LENGTH = 24
 
-_hasher = argon2.PasswordHasher(time_cost=2, memory_cost=1024, parallelism=1, type=argon2.Type.ID)
+# 108 random bits cannot be guessed, however cheap each guess: the work factor is not what protects the
+# passphrase, so it is set low (about 0.2 ms) and a surge of tips is not slowed by it.
+_hasher = argon2.PasswordHasher(time_cost=2, memory_cost=256, parallelism=1, type=argon2.Type.ID)
 # Verified against when a code is unknown, so an unknown code and a wrong passphrase cost the same.
 _DECOY_HASH = _hasher.hash(secrets.token_hex(16))
 

@@ -91,7 +91,8 @@ class Tip(TimeStampedModel):
     location_text = models.CharField(max_length=300, blank=True)
     longitude = models.FloatField(null=True, blank=True)
     latitude = models.FloatField(null=True, blank=True)
-    area = models.ForeignKey("places.Area", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    area = models.ForeignKey("places.Area", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             db_index=False)  # shown, never searched by (the queue filters by the outline)
     occurred_at = models.DateTimeField(null=True, blank=True)
     occurred_text = models.CharField(max_length=120, blank=True)
     # When it happened if known, else when it was sent: the time the related-tip search compares.
@@ -110,10 +111,11 @@ class Tip(TimeStampedModel):
     disposition = models.CharField(max_length=15, choices=Disposition.choices, blank=True)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
     assigned_unit = models.ForeignKey("partners.Unit", null=True, blank=True, on_delete=models.SET_NULL,
-                                      related_name="tips")
+                                      related_name="tips", db_index=False)
     assigned_officer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                          on_delete=models.SET_NULL, related_name="assigned_tips")
-    routed_by = models.ForeignKey("RoutingRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    routed_by = models.ForeignKey("RoutingRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                  db_index=False)
     processed = models.BooleanField(default=False)
 
     legal_hold = models.BooleanField(default=False)

@@ -11,10 +11,13 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
+import time
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+
+from safecommons.core.cache import count_in_window, count_read
 
 WINDOW_SECONDS = 60 * 60
 _SALT_KEY = "tips:throttle:salt"
@@ -22,11 +25,28 @@ _SALT_KEY = "tips:throttle:salt"
 
 def client_key(request: HttpRequest) -> str:
     """A short-lived, unlinkable stand-in for the client's address (the address itself is not kept)."""
-    salt = cache.get(_SALT_KEY)
-    if salt is None:
-        cache.add(_SALT_KEY, secrets.token_hex(32), timeout=WINDOW_SECONDS)
-        salt = cache.get(_SALT_KEY) or secrets.token_hex(32)
-    return hmac.new(salt.encode(), _client_network(request).encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(_salt().encode(), _client_network(request).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _salt() -> str:
+    """The hash key all processes share through the cache. A process keeps its copy for a minute at most,
+    so a key that expired from the cache is out of use a minute later everywhere."""
+    now = time.monotonic()
+    if _local["salt"] is None or _local["until"] < now:
+        salt = cache.get(_SALT_KEY)
+        if salt is None:
+            cache.add(_SALT_KEY, secrets.token_hex(32), timeout=WINDOW_SECONDS)
+            salt = cache.get(_SALT_KEY) or secrets.token_hex(32)
+        _local.update(salt=salt, until=now + 60)
+    return _local["salt"]
+
+
+_local: dict = {"salt": None, "until": 0.0}
+
+
+def forget_local_key() -> None:
+    """Drop this process's copy of the hash key (tests empty the cache between cases)."""
+    _local.update(salt=None, until=0.0)
 
 
 def _client_network(request: HttpRequest) -> str:
@@ -51,19 +71,12 @@ def _count_key(bucket: str, key: str) -> str:
 
 
 def hits(bucket: str, key: str) -> int:
-    return cache.get(_count_key(bucket, key), 0)
+    return count_read(_count_key(bucket, key))
 
 
 def hit(bucket: str, key: str, *, seconds: int = WINDOW_SECONDS) -> int:
     """Count one event; returns the count in the current window."""
-    cache_key = _count_key(bucket, key)
-    if cache.add(cache_key, 1, timeout=seconds):
-        return 1
-    try:
-        return cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.add(cache_key, 1, timeout=seconds)
-        return 1
+    return count_in_window(_count_key(bucket, key), seconds=seconds)
 
 
 def reset(bucket: str, key: str) -> None:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from safecommons.core.errors import Refused, Throttled
 from safecommons.core.media import CleanFile, media_clean, upload_wipe
+from safecommons.core.tasks import enqueue_with_transaction
 from safecommons.partners.models import Organisation, OrganisationKind
 from safecommons.places.selectors import address_locate, areas_at_point
 from safecommons.tips import credentials, relate, throttle
@@ -88,7 +89,7 @@ def tip_submit(*, data: TipInput, files=(), client_key: str) -> Receipt:
         with transaction.atomic():
             tip = Tip.objects.create(
                 reference=credentials.reference_new(),
-                agency=_receiving_agency(area),
+                agency_id=_receiving_agency_id(area),
                 code_digest=credentials.code_digest(code),
                 passphrase_hash=credentials.passphrase_hash(passphrase),
                 category=data.category,
@@ -112,8 +113,8 @@ def tip_submit(*, data: TipInput, files=(), client_key: str) -> Receipt:
                 status_changed_at=now,
             )
             stored = _store_files(tip, cleaned)
-            # robust: if the queue is down the tipster still gets the receipt; tips_process_pending catches up
-            transaction.on_commit(lambda: _enqueue_processing(tip.pk), robust=True)
+            # If the queue is down the tipster still gets the receipt; tips_process_pending catches up.
+            _enqueue_processing(tip.pk)
     except BaseException:
         delete_files(stored)  # nothing of a failed submission stays on disk
         raise
@@ -123,7 +124,7 @@ def tip_submit(*, data: TipInput, files=(), client_key: str) -> Receipt:
 def _enqueue_processing(tip_id: int) -> None:
     from safecommons.tips.tasks import tip_process
 
-    tip_process.enqueue(tip_id)
+    enqueue_with_transaction(tip_process, tip_id)
 
 
 def tip_unlock(*, code: str, passphrase: str, client_key: str) -> Tip:
@@ -234,7 +235,7 @@ def _validate(data: TipInput) -> None:
 def _locate(data: TipInput):
     longitude, latitude = data.longitude, data.latitude
     if data.location_kind == LocationKind.ADDRESS and longitude is None:
-        located, _suggestions = address_locate(text=data.location_text)
+        located, _suggestions = address_locate(text=data.location_text, suggest=False)
         if located is not None:
             longitude, latitude = located.longitude, located.latitude
     if data.location_kind == LocationKind.UNKNOWN:
@@ -245,13 +246,15 @@ def _locate(data: TipInput):
     return longitude, latitude, area
 
 
-def _receiving_agency(area) -> Organisation:
+def _receiving_agency_id(area) -> int:
     if area is not None:
-        return area.agency
-    agency = Organisation.objects.filter(kind=OrganisationKind.AGENCY).order_by("pk").first()
-    if agency is None:
+        return area.agency_id
+    agency_id = Organisation.objects.filter(kind=OrganisationKind.AGENCY).order_by("pk").values_list(
+        "pk", flat=True).first()
+    if agency_id is None:
         raise Refused(_("This tip line is not set up yet. Please call the police non-emergency line."))
-    return agency
+    return agency_id
+
 
 
 def _clean_files(files, *, already: int = 0) -> list[CleanFile]:

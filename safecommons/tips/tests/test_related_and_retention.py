@@ -121,18 +121,33 @@ def test_tips_whose_processing_was_never_enqueued_are_caught_up(agency, settings
     assert not Tip.objects.get(pk=fresh.pk).processed
 
 
-def test_a_queue_that_is_down_does_not_cost_the_tipster_the_receipt(client, agency, monkeypatch):
-    def queue_down(tip_id):
+def test_a_queue_that_is_down_does_not_cost_the_tipster_the_receipt(client, agency, settings, monkeypatch):
+    """A queue outside the database (RQ) is told after the commit; if it is down, the tip stays."""
+    from django.test import TestCase
+    from django_tasks.backends.immediate import ImmediateBackend
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+    def queue_down(self, task, args, kwargs):
         raise ConnectionError("the queue is down")
 
-    monkeypatch.setattr("safecommons.tips.services.tipster._enqueue_processing", queue_down)
-    from django.test import TestCase
-
+    monkeypatch.setattr(ImmediateBackend, "enqueue", queue_down)
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = client.post("/tips/", {"category": "drugs", "description": "Deals at the corner after dark.",
                                           "location_kind": "unknown"})
     assert response.status_code == 201
     assert Tip.objects.filter(processed=False).count() == 1
+
+
+def test_with_the_database_queue_a_tip_and_its_task_are_one_commit(client, agency, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    response = client.post("/tips/", {"category": "drugs", "description": "Deals at the corner after dark.",
+                                      "location_kind": "unknown"})
+    assert response.status_code == 201
+    task = DBTaskResult.objects.get()
+    assert task.args_kwargs["args"] == [Tip.objects.get().pk]
 
 
 def test_the_queue_area_filter_finds_tips_in_a_larger_area(client_for, people, agency):
