@@ -1,0 +1,53 @@
+"""PostgreSQL set-up shared by the benchmarks that need a database (not a benchmark itself, hence not bench_*).
+
+Each benchmark works in a database of its own, owned by a role that is not a superuser and may hold a limited
+number of connections, so that a benchmark gone wrong (a server leaking connections, say) fails on its own
+instead of filling the server's max_connections for everyone else on the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from urllib.parse import urlparse
+
+ROLE_CONNECTION_LIMIT = 60
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def database_prepare(url: str) -> str | None:
+    """Create the role and database of `url` if missing. Returns what is wrong, or None when ready.
+
+    The database name must contain "bench": the benchmarks empty or fill its tables. Roles and databases
+    are created through BENCH_PG_ADMIN_USER (default postgres) on the same server.
+    """
+    import psycopg
+
+    parsed = urlparse(url)
+    if parsed.scheme not in {"postgres", "postgresql", "pgsql"}:
+        return f"not a PostgreSQL URL: {parsed.scheme!r}"
+    name, role = parsed.path.lstrip("/"), parsed.username or "postgres"
+    if "bench" not in name:
+        return f"the database name must contain 'bench' (its tables are emptied or filled), not {name!r}"
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or 5432
+    admin = os.environ.get("BENCH_PG_ADMIN_USER", "postgres")
+    try:
+        with psycopg.connect(host=host, port=port, user=admin, password=parsed.password if admin == role else None,
+                             dbname="postgres", autocommit=True, connect_timeout=5) as conn:
+            found = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s", [role]).fetchone()
+            if found is None:
+                conn.execute(f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT {ROLE_CONNECTION_LIMIT}')
+                log(f"database: created role {role} (at most {ROLE_CONNECTION_LIMIT} connections)")
+            elif found[0]:
+                log(f"database: role {role} is a superuser, so no connection limit protects the server")
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+                conn.execute(f'CREATE DATABASE "{name}" OWNER "{role}"')
+                log(f"database: created {name}")
+            version = conn.execute("SHOW server_version").fetchone()[0]
+    except psycopg.OperationalError as exc:
+        return f"cannot reach PostgreSQL at {host}:{port} as {admin}: {str(exc).strip()}"
+    log(f"database: PostgreSQL {version}, database {name}, role {role}")
+    return None
