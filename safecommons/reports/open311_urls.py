@@ -1,6 +1,7 @@
 """Open311 GeoReport v2 at /open311/v2/ (docs/open311.md). Every endpoint answers as .json or .xml."""
 
 from django.urls import path, register_converter
+from django.views.decorators.csrf import csrf_exempt
 
 from safecommons.reports.open311 import views
 
@@ -23,4 +24,5 @@ urlpatterns = [
     path("services/<slug:service_code>.<open311fmt:fmt>", views.service_definition, name="service_definition"),
     path("requests.<open311fmt:fmt>", views.service_requests, name="requests"),
     path("requests/<int:request_id>.<open311fmt:fmt>", views.service_request_detail, name="request"),
+    path("<path:rest>", csrf_exempt(views.unknown), name="unknown"),
 ]

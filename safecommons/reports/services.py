@@ -302,7 +302,10 @@ def report_status_change(
         )
         current.status, current.status_notes = status, note
         fields = ["status", "status_notes", "updated_at"]
-        if expected_at is not None:
+        if status == ServiceRequestStatus.CLOSED:
+            current.expected_at = None  # done: no date to expect any more
+            fields.append("expected_at")
+        elif expected_at is not None:
             current.expected_at = expected_at
             fields.append("expected_at")
         current.save(update_fields=fields)

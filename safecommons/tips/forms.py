@@ -10,8 +10,8 @@ class TipForm(forms.Form):
     category = forms.ChoiceField(label=_("What is it about?"), choices=[("", "—"), *Category.choices])
     description = forms.CharField(label=_("What happened?"), widget=forms.Textarea(attrs={"rows": 6}),
                                   help_text=_("What you saw or know. Leave out anything that would show who you are."))
-    location_kind = forms.ChoiceField(label=_("Where?"), choices=LocationKind.choices, widget=forms.RadioSelect,
-                                      initial=LocationKind.ADDRESS)
+    location_kind = forms.ChoiceField(label=_("How you give the place"), choices=LocationKind.choices,
+                                      widget=forms.RadioSelect, initial=LocationKind.ADDRESS)
     location_text = forms.CharField(label=_("Address or place"), required=False, max_length=300,
                                     help_text=_("A street address, an intersection, or a landmark."))
     lat = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-90, max_value=90)
@@ -33,6 +33,17 @@ class TipForm(forms.Form):
     contact_phone = forms.CharField(label=_("Phone"), required=False, max_length=40)
     contact_email = forms.EmailField(label=_("Email"), required=False)
     language = forms.CharField(widget=forms.HiddenInput, required=False)
+    # A one-off token per form shown: reloading the receipt page must not send the tip twice.
+    submission = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def clean(self):
+        data = super().clean()
+        given = any(data.get(name) for name in ("contact_name", "contact_phone", "contact_email"))
+        if given and not data.get("contact_opt_in"):
+            raise forms.ValidationError(_("You filled in contact details but did not tick \"I choose to give my "
+                                          "contact details\". Tick it to send them, or empty those boxes to stay "
+                                          "anonymous."))
+        return data
 
     def tip_input(self) -> TipInput:
         data = self.cleaned_data
@@ -61,6 +72,7 @@ class ReplyForm(forms.Form):
     body = forms.CharField(label=_("Your message or more information"), required=False,
                            widget=forms.Textarea(attrs={"rows": 4}))
     answers = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    submission = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
 
 class TriageForm(forms.Form):

@@ -81,3 +81,19 @@ def hit(bucket: str, key: str, *, seconds: int = WINDOW_SECONDS) -> int:
 
 def reset(bucket: str, key: str) -> None:
     cache.delete(_count_key(bucket, key))
+
+
+# --- Sending a form twice (a reload of the receipt page posts the tip again)
+
+def submission_claim(token: str, *, seconds: int = WINDOW_SECONDS) -> bool:
+    """True the first time a form's one-off token is seen; False for a repeat within the hour."""
+    return cache.add(_submission_key(token), 1, timeout=seconds)
+
+
+def submission_release(token: str) -> None:
+    """The submission failed: the same form may be sent again."""
+    cache.delete(_submission_key(token))
+
+
+def _submission_key(token: str) -> str:
+    return "tips:sent:" + hashlib.sha256(token.encode()).hexdigest()[:32]

@@ -5,6 +5,7 @@ form to the next. Staff pages are ordinary signed-in pages."""
 from __future__ import annotations
 
 import functools
+import secrets
 
 from django.conf import settings
 from django.contrib import messages
@@ -60,28 +61,35 @@ def _status_of(form) -> int:
 
 @tipster_page
 def new(request):
-    form = forms.TipForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
+    form = forms.TipForm(request.POST or None,
+                         initial={"language": request.LANGUAGE_CODE, "submission": secrets.token_urlsafe(16)})
     status = 200
     if request.method == "POST" and form.is_valid():
+        token = form.cleaned_data["submission"]
+        if token and not throttle.submission_claim(token):
+            return render(request, "tips/already_sent.html", status=409)
         try:
             receipt = services.tip_submit(data=form.tip_input(), files=request.FILES.getlist("files"),
                                           client_key=throttle.client_key(request))
-        except Throttled as exc:
-            form.add_error(None, str(exc))
-            status = 429
         except Refused as exc:
+            if token:
+                throttle.submission_release(token)
             form.add_error(None, str(exc))
+            status = 429 if isinstance(exc, Throttled) else 400
         else:
             return render(request, "tips/receipt.html", {"receipt": receipt}, status=201)
-    return render(request, "tips/new.html", {"form": form}, status=status if status != 200 else _status_of(form))
+    return render(request, "tips/new.html", {"form": form}, status=max(status, _status_of(form)))
 
 
 def _conversation(request, tip: Tip, *, reply_form=None, payout_code: str = "", notice: str = "",
                   status: int = 200):
     access = services.tipster_access_token(tip=tip)
+    view = selectors.tipster_view(tip=tip)
+    if reply_form is None:
+        first_open = view.open_questions[0].pk if view.open_questions else None
+        reply_form = forms.ReplyForm(initial={"answers": first_open, "submission": secrets.token_urlsafe(16)})
     return render(request, "tips/follow_up.html", {
-        "view": selectors.tipster_view(tip=tip), "access": access, "reply_form": reply_form or forms.ReplyForm(),
-        "payout_code": payout_code, "notice": notice,
+        "view": view, "access": access, "reply_form": reply_form, "payout_code": payout_code, "notice": notice,
     }, status=status)
 
 
@@ -117,13 +125,18 @@ def follow_up_reply(request):
         return _expired(request)
     form = forms.ReplyForm(request.POST)
     if form.is_valid():
+        token = form.cleaned_data["submission"]
+        if token and not throttle.submission_claim(token):
+            return _conversation(request, tip, notice=_("This was already sent."), status=409)
         try:
             services.tipster_reply(tip=tip, body=form.cleaned_data["body"], answers=form.cleaned_data["answers"],
                                    files=request.FILES.getlist("files"))
         except Refused as exc:
+            if token:
+                throttle.submission_release(token)
             form.add_error(None, str(exc))
             return _conversation(request, tip, reply_form=form, status=400)
-        return _conversation(request, tip, reply_form=forms.ReplyForm(initial={}), status=201)
+        return _conversation(request, tip, status=201)
     return _conversation(request, tip, reply_form=form, status=400)
 
 

@@ -98,6 +98,7 @@ ACCESS = {
     # --- Pages (routes as in the urlconf)
     "GET /": PUBLIC,
     "GET /healthz": PUBLIC,
+    "GET /language/<str:code>/": PUBLIC,
     "GET /audit/": AUDITORS,
     "GET /accounts/sign-in/": PUBLIC,
     "GET /accounts/sign-in/code/": PUBLIC,  # open, but sends you to the password step first
@@ -161,11 +162,13 @@ ACCESS = {
     "GET /open311/v2/requests.<open311fmt:fmt>": PUBLIC,
     "POST /open311/v2/requests.<open311fmt:fmt>": NOBODY,  # an API key with reports:submit, never a session
     "GET /open311/v2/requests/<int:request_id>.<open311fmt:fmt>": PUBLIC,
+    "GET /open311/v2/<path:rest>": PUBLIC,  # anything else there: an Open311 404 document
     "GET /admin/": NOBODY,  # Django's admin lets in is_staff accounts only, whatever their role
 }
 
 # What an allowed caller gets, where it is not 200.
 SUCCESS = {
+    "GET /language/<str:code>/": 302,
     "POST /api/tips": 201,
     "POST /api/tips/follow-up/messages": 201,
     "POST /api/tips/follow-up/files": 201,
@@ -801,3 +804,16 @@ def test_an_api_key_submits_through_open311_only_with_the_reports_submit_scope(p
     accepted = call(Client(), endpoint, data={**data, "api_key": submitter}, fmt=fmt)
     assert accepted.status_code == 201
     assert ServiceRequest.objects.count() == 2
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+def test_anyone_switches_language_with_a_link_and_gets_no_token_cookie(client_of, who):
+    endpoint = "GET /language/<str:code>/"
+    client = client_of(who)
+    response = client.get(concrete(endpoint.split(" ", 1)[1], code="es") + "?next=/places/")
+    assert_access(response, endpoint, who)
+    assert response.url == "/places/" and response.cookies["django_language"].value == "es"
+    if who == ANONYMOUS:
+        assert "csrftoken" not in client.get("/").cookies  # the header holds no form for visitors
+    assert client.get("/language/xx/").status_code == 404
+    assert client.get("/language/es/?next=https://elsewhere.example/").url == "/"

@@ -67,7 +67,6 @@ def test_a_resident_finds_their_neighborhood_officer_by_address_and_on_the_map(l
 def test_the_page_works_in_spanish(live_server, browser_page, demo_city):
     page = browser_page
     page.goto(f"{live_server.url}/places/")
-    page.select_option("#lang-select", "es")
-    page.get_by_role("button", name="Change").click()
+    page.get_by_role("link", name="Español").click()
     page.locator("html[lang=es]").wait_for()
     assert "Encuentre" in page.locator("h1").inner_text()

@@ -65,7 +65,9 @@ def open311(*methods: str):
             except ObjectDoesNotExist:
                 return error_response(fmt, 404, "not found")
 
-        return wrapper
+        # No cookie-borne authority here (a POST carries its api_key): a method not allowed gets the
+        # Open311 405 above rather than Django's CSRF page.
+        return csrf_exempt(wrapper)
 
     return decorate
 
@@ -99,7 +101,6 @@ def service_definition(request, service_code: str, fmt: str):
     return respond(fmt, "service_definition", service_definition_out(service))
 
 
-@csrf_exempt
 @open311("GET", "POST")
 def service_requests(request, fmt: str):
     """GET requests.json|xml lists service requests; POST submits one (form-encoded, with an api_key)."""
@@ -224,3 +225,10 @@ def _attributes(data) -> dict[str, str | list[str]]:
         code = match.group(1)
         given[code] = values if match.group(2) or len(values) > 1 else values[0]
     return given
+
+
+def unknown(request, rest: str):
+    """Anything else under /open311/v2/: an Open311 404 (XML when the path asks for .xml), not a web page."""
+    return error_response("xml" if rest.endswith(".xml") else "json", 404,
+                          "No such Open311 resource. See services.json, services/<code>.json, requests.json "
+                          "and requests/<id>.json.")

@@ -280,3 +280,21 @@ def test_characters_xml_cannot_hold_are_left_out(client, reports):
     root = xml_of(client.get(f"{BASE}/requests/{car.pk}.xml"))
     assert root.find("request").findtext("status_notes") == "Towed today"
     assert json.loads(client.get(f"{BASE}/requests/{car.pk}.json").content)[0]["status_notes"] == "Towed\x0b today"
+
+
+@pytest.mark.parametrize("method", ["post", "delete", "patch", "put"])
+def test_a_method_an_endpoint_does_not_take_gets_an_open311_405(client, method, db):
+    response = getattr(client, method)("/open311/v2/services.json")
+    assert response.status_code == 405 and response["Allow"] == "GET"
+    assert response.json()[0]["code"] == 405
+
+
+@pytest.mark.parametrize("path, kind", [("requests/abc.json", "json"), ("services.yaml", "json"),
+                                        ("requests/abc.xml", "xml")])
+def test_an_unknown_open311_path_gets_an_open311_404(client, path, kind, db):
+    response = client.get(f"/open311/v2/{path}")
+    assert response.status_code == 404
+    if kind == "json":
+        assert response.json()[0]["code"] == 404
+    else:
+        assert b"<errors>" in response.content

@@ -99,11 +99,15 @@ def test_a_bad_tip_is_refused_with_the_reason_and_keeps_what_was_typed(client, a
 
 
 def test_contact_details_are_kept_only_when_the_tipster_chooses(client, agency):
-    submit(client, contact_name="Pat", contact_phone="555-0199")  # box not ticked
+    submit(client)
     submit(client, contact_opt_in="on", contact_name="Pat", contact_phone="555-0199")
-    unticked, ticked = Tip.objects.order_by("created_at")
-    assert (unticked.contact_opt_in, unticked.contact_phone) == (False, "")
-    assert (ticked.contact_opt_in, ticked.contact_phone) == (True, "555-0199")
+    anonymous, identified = Tip.objects.order_by("created_at")
+    assert (anonymous.contact_opt_in, anonymous.contact_phone) == (False, "")
+    assert (identified.contact_opt_in, identified.contact_phone) == (True, "555-0199")
+    # The service keeps nothing it was given without the choice (API callers included).
+    receipt = services.tip_submit(data=services.TipInput(category="other", description="Ten characters at least.",
+                                                         contact_phone="555-0100"), client_key="k")
+    assert receipt.tip.contact_phone == ""
 
 
 def test_the_api_takes_a_tip_and_answers_with_the_receipt(client, agency):
@@ -316,3 +320,37 @@ def test_an_api_file_refused_before_cleaning_is_still_wiped(client, agency, monk
     response = client.post("/api/tips/follow-up/files", {"code": credentials.code_new(), "passphrase": "x",
                                                         "file": photo})
     assert response.status_code == 400 and len(wiped) == 1
+
+
+def test_sending_the_same_form_twice_makes_one_tip(client, agency):
+    form = client.get(reverse("tips:new")).context["form"]
+    token = form["submission"].value()
+    assert token
+    first = submit(client, submission=token)
+    again = submit(client, submission=token)
+    assert (first.status_code, again.status_code) == (201, 409)
+    assert "already received" in again.content.decode()
+    assert Tip.objects.count() == 1
+
+
+def test_a_refused_form_may_be_sent_again_with_the_same_token(client, agency):
+    assert submit(client, submission="tok-1", description="short").status_code == 400
+    assert submit(client, submission="tok-1").status_code == 201
+
+
+def test_contact_details_without_the_box_ticked_are_questioned_not_dropped(client, agency):
+    response = submit(client, contact_phone="555-0199")
+    assert response.status_code == 400 and "did not tick" in response.content.decode()
+    assert not Tip.objects.exists()
+
+
+def test_a_reply_sent_twice_is_stored_once(client, agency, people):
+    code = credentials.code_new()
+    tip = TipFactory(agency=agency, code=code)
+    page = client.post(reverse("tips:follow_up"), {"code": code, "passphrase": PASSPHRASE})
+    data = {"access": page.context["access"], "body": "One more detail.",
+            "submission": page.context["reply_form"]["submission"].value()}
+    first = client.post(reverse("tips:follow_up_reply"), data)
+    again = client.post(reverse("tips:follow_up_reply"), data)
+    assert (first.status_code, again.status_code) == (201, 409)
+    assert tip.messages.count() == 1
