@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "safecommons.places",
     "safecommons.tips",
     "safecommons.reports",
+    "safecommons.cameras",
     "safecommons.demo",
 ]
 

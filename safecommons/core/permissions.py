@@ -183,6 +183,26 @@ def _tip_referral(actor: Actor, referral) -> bool:
                                                       referral.organisation_id)
 
 
+def _camera_register(actor: Actor, organisation) -> bool:
+    """For oneself (a person signed in), for an organisation one works for, or, as its security company,
+    for a client organisation one has an agreement in force with."""
+    if organisation is None:
+        return actor.user_id is not None and actor.api_key_id is None
+    if actor.holds(PARTNER_ROLES, organisation.pk):
+        return True
+    from safecommons.partners.selectors import agreement_in_force_between
+
+    return any(agreement_in_force_between(m.organisation_id, organisation.pk) for m in actor.memberships
+               if m.role in PARTNER_ROLES and m.organisation_kind == "security_company")
+
+
+def _camera_manage(actor: Actor, camera) -> bool:
+    if camera.owner_user_id is not None:
+        return actor.api_key_id is None and camera.owner_user_id == actor.user_id
+    return actor.holds(PARTNER_ROLES, camera.owner_organisation_id) or (
+        camera.managed_by_id is not None and actor.holds(PARTNER_ROLES, camera.managed_by_id))
+
+
 RULES: dict[str, Callable[[Actor, Any], bool]] = {
     "organisation.create": lambda actor, _: actor.holds({Role.AGENCY_ADMIN}),
     "organisation.manage": lambda actor, org: _manages(actor, org.pk),
@@ -208,6 +228,8 @@ RULES: dict[str, Callable[[Actor, Any], bool]] = {
     "report.queue": lambda actor, agency: actor.holds(AGENCY_ROLES, getattr(agency, "pk", None)),
     "audit.search": lambda actor, _: actor.holds({Role.OVERSIGHT, Role.AGENCY_ADMIN}),
     "audit.verify": lambda actor, _: actor.holds({Role.OVERSIGHT, Role.AGENCY_ADMIN}),
+    "camera.register": _camera_register,
+    "camera.manage": _camera_manage,
     "tip.queue": _tip_queue,
     "tip.read": _tip_read,
     "tip.work": _tip_read,

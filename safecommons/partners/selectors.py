@@ -20,6 +20,13 @@ def grant_covering(*, scope: str, provider_id: int, recipient_id: int, on: date 
     return grant_to_any(scope=scope, provider_id=provider_id, recipient_ids={recipient_id}, on=on)
 
 
+def agreement_in_force_between(first_id: int, second_id: int, on: date | None = None) -> bool:
+    """Whether the two organisations are parties to a signed agreement in force (any scope)."""
+    today = on or timezone.localdate()
+    return (Agreement.objects.filter(parties=first_id).filter(parties=second_id)
+            .filter(status=Agreement.Status.SIGNED, effective_from__lte=today, expires_on__gte=today).exists())
+
+
 def recipients_granted(*, scope: str, provider_id: int, on: date | None = None) -> QuerySet[Organisation]:
     """The organisations a grant in force lets `scope` data flow to from the provider (for pick lists)."""
     today = on or timezone.localdate()
