@@ -7,13 +7,14 @@ reason can be shown ("both mention: white, van, ladder"). docs/tips.md explains 
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
+
+from safecommons.core.sphere import distance_m
 
 WINDOW = timedelta(days=14)
 RADIUS_M = 1500.0
@@ -65,20 +66,6 @@ class Match:
     distance_m: float | None
     hours_apart: float
     shared_terms: list[str]
-
-
-def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance (haversine), good to a few metres at city scale."""
-    rlat1, rlat2 = math.radians(lat1), math.radians(lat2)
-    dlat, dlon = rlat2 - rlat1, math.radians(lon2 - lon1)
-    h = math.sin(dlat / 2) ** 2 + math.cos(rlat1) * math.cos(rlat2) * math.sin(dlon / 2) ** 2
-    return 2 * 6371008.8 * math.asin(math.sqrt(h))
-
-
-def bounding_box(longitude: float, latitude: float, radius_m: float = RADIUS_M) -> tuple[float, float, float, float]:
-    dlat = radius_m / 111_320.0
-    dlon = radius_m / (111_320.0 * max(math.cos(math.radians(latitude)), 0.01))
-    return longitude - dlon, latitude - dlat, longitude + dlon, latitude + dlat
 
 
 def rank(*, terms: str, longitude: float | None, latitude: float | None, event_at: datetime,
