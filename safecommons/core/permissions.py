@@ -238,6 +238,7 @@ RULES: dict[str, Callable[[Actor, Any], bool]] = {
     "tip.reward": lambda actor, tip: actor.holds(TIP_REWARD_ROLES, tip.agency_id),
     "tip.legal_hold": lambda actor, tip: actor.holds(TIP_REWARD_ROLES, tip.agency_id),
     "tip.payout": lambda actor, agency: actor.holds(TIP_REWARD_ROLES, agency.pk),
+    "tip.payout_desk": lambda actor, _: actor.holds(TIP_REWARD_ROLES),
     "tip.rules": lambda actor, agency: actor.holds({Role.AGENCY_ADMIN}, agency.pk),
     "tip.referrals": lambda actor, _: actor.api_key_id is None and actor.holds({Role.PARTNER_MEMBER,
                                                                                 Role.PARTNER_ADMIN}),

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from safecommons.core.permissions import TIP_COORDINATORS, TIP_OFFICER_ROLES, Actor, may, require
 from safecommons.core.roles import Role
+from safecommons.core.sphere import bounding_box
 from safecommons.partners.models import Agreement, AgreementGrant, Organisation, OrganisationKind, Scope
 from safecommons.tips import relate
 from safecommons.tips.models import RelatedTip, RetentionRule, RoutingRule, Tip, TipMessage, TipReferral
@@ -86,6 +87,11 @@ def tip_related(*, actor: Actor, tip: Tip) -> list[RelatedView]:
     return [RelatedView(link, link.other if link.tip_id == tip.pk else link.tip) for link in links]
 
 
+def related_link_get(*, tip: Tip, link_id: int) -> RelatedTip:
+    """A suggested link that touches this tip, either way round."""
+    return RelatedTip.objects.select_related("tip", "other").get(Q(tip=tip) | Q(other=tip), pk=link_id)
+
+
 @dataclass(frozen=True)
 class TipsterView:
     """What the tipster sees on return: their words, the conversation, open questions, the reward."""
@@ -113,7 +119,7 @@ def related_candidates(*, tip: Tip) -> list[relate.Candidate]:
         created_at__lte=tip.created_at,
     ).exclude(pk=tip.pk)
     if tip.longitude is not None and tip.latitude is not None:
-        min_lon, min_lat, max_lon, max_lat = relate.bounding_box(tip.longitude, tip.latitude)
+        min_lon, min_lat, max_lon, max_lat = bounding_box(tip.longitude, tip.latitude, relate.RADIUS_M)
         earlier = earlier.filter(
             Q(latitude__isnull=True)
             | Q(latitude__range=(min_lat, max_lat), longitude__range=(min_lon, max_lon))

@@ -11,9 +11,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import FileResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -25,7 +24,7 @@ from safecommons.core.media import upload_wipe
 from safecommons.core.middleware import content_security_policy
 from safecommons.core.permissions import actor_for_user, may, require
 from safecommons.tips import forms, selectors, services, throttle
-from safecommons.tips.models import RelatedTip, Tip
+from safecommons.tips.models import Tip
 
 
 def tipster_page(view):
@@ -160,7 +159,6 @@ def follow_up_reward(request):
 @never_cache
 def queue(request):
     actor = actor_for_user(request.user)
-    require(actor, "tip.queue")
     agencies = selectors.tip_agencies(actor=actor)
     form = forms.QueueFilterForm(request.GET or None, areas=selectors.agency_areas(agencies=agencies))
     filters = selectors.QueueFilters()
@@ -272,7 +270,7 @@ def refer(request, actor, tip):
 
 @_staff_action
 def related_decide(request, actor, tip, link_id):
-    link = get_object_or_404(RelatedTip.objects.filter(Q(tip=tip) | Q(other=tip)), pk=link_id)
+    link = selectors.related_link_get(tip=tip, link_id=link_id)
     services.tip_related_decide(actor=actor, link=link, confirm=request.POST.get("decision") == "confirm")
     return _("Recorded.")
 
@@ -384,8 +382,7 @@ def referral_acknowledge(request, referral_id):
 @login_required
 def payout(request):
     actor = actor_for_user(request.user)
-    if not any(may(actor, "tip.payout", agency) for agency in selectors.tip_agencies(actor=actor)):
-        raise PermissionDenied("tip.payout")
+    require(actor, "tip.payout_desk")
     form = forms.PayoutForm(request.POST or None)
     paid = None
     if request.method == "POST" and form.is_valid():

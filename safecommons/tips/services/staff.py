@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -134,9 +133,8 @@ def tip_reward_set(*, actor: Actor, tip: Tip, amount: Decimal | None) -> Tip:
 
 def reward_payout(*, actor: Actor, payout_code: str) -> Tip:
     """At the payout point: the code the tipster shows is checked and the reward marked paid, once."""
+    require(actor, "tip.payout_desk")
     agencies = [m.organisation_id for m in actor.memberships if m.role in TIP_REWARD_ROLES]
-    if not agencies:
-        raise PermissionDenied("tip.payout")
     with transaction.atomic():
         tip = (Tip.objects.select_for_update().select_related("agency")
                .filter(agency_id__in=agencies, payout_code_digest=credentials.code_digest(payout_code),
