@@ -241,6 +241,31 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
+# Evidence locker (cameras): originals live apart from MEDIA_ROOT, never served as static media. On the
+# local disk by default; EVIDENCE_S3_BUCKET moves them to S3-compatible object storage (extra "s3").
+EVIDENCE_ROOT = Path(os.environ.get("EVIDENCE_ROOT", VAR_DIR / "evidence"))
+EVIDENCE_S3_BUCKET = os.environ.get("EVIDENCE_S3_BUCKET", "")
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 20 * 1024**3)  # one file
+EVIDENCE_CHUNK_BYTES = env_int("EVIDENCE_CHUNK_BYTES", 8 * 1024**2)  # one chunk of a resumable upload
+# Refuse a new upload unless the disk keeps at least this much free after it.
+EVIDENCE_MIN_FREE_BYTES = env_int("EVIDENCE_MIN_FREE_BYTES", 2 * 1024**3)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "evidence": (
+        {"BACKEND": "storages.backends.s3.S3Storage",
+         "OPTIONS": {"bucket_name": EVIDENCE_S3_BUCKET, "file_overwrite": False, "default_acl": "private",
+                     "querystring_auth": True, "endpoint_url": os.environ.get("EVIDENCE_S3_ENDPOINT_URL") or None}}
+        if EVIDENCE_S3_BUCKET else
+        {"BACKEND": "django.core.files.storage.FileSystemStorage",
+         "OPTIONS": {"location": EVIDENCE_ROOT, "base_url": None, "file_permissions_mode": 0o440}}
+    ),
+}
+# Footage requests expire unanswered after this many days; canvass discs are at most this wide.
+FOOTAGE_REQUEST_DAYS = env_int("FOOTAGE_REQUEST_DAYS", 14)
+# Live camera access: key for the stream addresses at rest (defaults to one derived from SECRET_KEY).
+LIVE_STREAM_KEY = os.environ.get("LIVE_STREAM_KEY", "")
+
 # Behind a reverse proxy: how many proxies of ours append to X-Forwarded-For (0: use the connection's
 # address). Only ever used to count tries under a keyed hash (tips/throttle.py), never stored.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

@@ -96,6 +96,7 @@ def refused(request, exc):
 
 def register_routers() -> None:
     from safecommons.accounts.api import router as accounts_router
+    from safecommons.cameras.api import router as cameras_router
     from safecommons.core.audit.api import router as audit_router
     from safecommons.partners.api import router as partners_router
     from safecommons.places.api import router as places_router
@@ -106,6 +107,7 @@ def register_routers() -> None:
     api.add_router("/places", places_router)
     api.add_router("/audit", audit_router)
     api.add_router("/tips", tips_router)
+    api.add_router("/cameras", cameras_router)
 
 
 register_routers()

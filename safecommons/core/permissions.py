@@ -203,6 +203,30 @@ def _camera_manage(actor: Actor, camera) -> bool:
         camera.managed_by_id is not None and actor.holds(PARTNER_ROLES, camera.managed_by_id))
 
 
+# Cameras: who canvasses and asks for footage, who handles evidence, who may watch a granted live stream.
+CANVASS_ROLES = frozenset({Role.OFFICER, Role.SUPERVISOR})
+EVIDENCE_ROLES = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ANALYST, Role.AGENCY_ADMIN})
+
+
+def _canvass_view(actor: Actor, canvass) -> bool:
+    """The officer who opened it, and the agency's supervisors."""
+    if actor.api_key_id is not None:
+        return False
+    return ((canvass.officer_id == actor.user_id and actor.holds(CANVASS_ROLES, canvass.agency_id))
+            or actor.holds({Role.SUPERVISOR}, canvass.agency_id))
+
+
+def _evidence_upload(actor: Actor, target) -> bool:
+    """Agency staff add to their agency's locker; an owner uploads only in answer to a request still open."""
+    from safecommons.cameras.models import FootageRequest
+
+    if actor.api_key_id is not None:
+        return False
+    if isinstance(target, FootageRequest):
+        return target.status == FootageRequest.Status.PENDING and _camera_manage(actor, target.camera)
+    return actor.holds(EVIDENCE_ROLES, getattr(target, "pk", None))
+
+
 RULES: dict[str, Callable[[Actor, Any], bool]] = {
     "organisation.create": lambda actor, _: actor.holds({Role.AGENCY_ADMIN}),
     "organisation.manage": lambda actor, org: _manages(actor, org.pk),
@@ -230,6 +254,23 @@ RULES: dict[str, Callable[[Actor, Any], bool]] = {
     "audit.verify": lambda actor, _: actor.holds({Role.OVERSIGHT, Role.AGENCY_ADMIN}),
     "camera.register": _camera_register,
     "camera.manage": _camera_manage,
+    "canvass.open": lambda actor, agency: actor.api_key_id is None and actor.holds(CANVASS_ROLES, agency.pk),
+    "canvass.list": lambda actor, _: actor.api_key_id is None and actor.holds(CANVASS_ROLES),
+    "canvass.view": _canvass_view,
+    "canvass.request": _canvass_view,  # send footage requests from it
+    # The owner's side of a request: whoever manages the camera.
+    "footage.answer": lambda actor, request: _camera_manage(actor, request.camera),
+    "evidence.upload": _evidence_upload,
+    "evidence.view": lambda actor, item: actor.api_key_id is None and actor.holds(EVIDENCE_ROLES, item.agency_id),
+    "evidence.export": lambda actor, item: actor.api_key_id is None and actor.holds(EVIDENCE_ROLES, item.agency_id),
+    # The custody log (not the files): evidence staff and oversight.
+    "evidence.custody": lambda actor, item: actor.api_key_id is None and (
+        actor.holds(EVIDENCE_ROLES, item.agency_id) or actor.holds({Role.OVERSIGHT})),
+    "evidence.locker": lambda actor, _: actor.api_key_id is None and actor.holds(EVIDENCE_ROLES),
+    "live.grant": lambda actor, camera: camera.owner_organisation_id is not None and _camera_manage(actor, camera),
+    "live.revoke": lambda actor, grant: _camera_manage(actor, grant.camera),
+    "live.open": lambda actor, grant: actor.api_key_id is None and actor.holds(CANVASS_ROLES, grant.agency_id),
+    "live.list": lambda actor, _: actor.api_key_id is None and actor.holds(CANVASS_ROLES),
     "tip.queue": _tip_queue,
     "tip.read": _tip_read,
     "tip.work": _tip_read,

@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 SCHEDULE: dict[str, tuple[str, timedelta]] = {
     "tips.purge_expired": ("safecommons.tips.tasks.tips_purge_expired", timedelta(hours=1)),
     "tips.process_pending": ("safecommons.tips.tasks.tips_process_pending", timedelta(minutes=10)),
+    "cameras.expire_requests": ("safecommons.cameras.tasks.footage_requests_expire", timedelta(hours=1)),
+    "cameras.evidence_rehash": ("safecommons.cameras.tasks.evidence_rehash", timedelta(days=1)),
+    "cameras.evidence_uploads_abandon": ("safecommons.cameras.tasks.evidence_uploads_abandon", timedelta(hours=6)),
 }
 _NEVER = datetime(2000, 1, 1, tzinfo=UTC)
 

@@ -1,0 +1,5 @@
+"""API: canvass."""
+
+from ninja import Router
+
+router = Router(tags=["cameras"])

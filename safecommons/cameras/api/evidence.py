@@ -1,0 +1,5 @@
+"""API: evidence."""
+
+from ninja import Router
+
+router = Router(tags=["cameras"])

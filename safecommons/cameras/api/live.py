@@ -1,0 +1,5 @@
+"""API: live."""
+
+from ninja import Router
+
+router = Router(tags=["cameras"])

@@ -1,0 +1,5 @@
+"""API: requests."""
+
+from ninja import Router
+
+router = Router(tags=["cameras"])

@@ -1,0 +1,5 @@
+"""Pages: canvass."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []
