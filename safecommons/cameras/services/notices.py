@@ -25,6 +25,7 @@ from safecommons.cameras.models import Camera, Canvass, FootageRequest, OwnerNot
 from safecommons.core.events import publish_on_commit
 from safecommons.core.permissions import PARTNER_ROLES, Actor
 
+
 def owner_notify(*, kind: str, camera: Camera, footage_request: FootageRequest | None = None,
                  canvass: Canvass | None = None, preserve_by: datetime | None = None,
                  email: bool = True) -> OwnerNotice:
