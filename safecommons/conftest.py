@@ -37,6 +37,10 @@ def _audit_append_only(request):
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EVIDENCE_ROOT = tmp_path / "evidence"
+    settings.STORAGES = {**settings.STORAGES, "evidence": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": tmp_path / "evidence", "base_url": None, "file_permissions_mode": 0o440}}}
     settings.PASSWORD_HASHERS = ["safecommons.accounts.tests.hashers.QuickArgon2PasswordHasher"]
     # Tests run tasks themselves; no worker thread may take them first.
     settings.EMBEDDED_WORKER = False

@@ -4,10 +4,10 @@ to find the ones that may have seen an incident, and no better than their owners
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.files.storage import storages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from safecommons.cameras.storage import evidence_storage_for_field
 from safecommons.core.models import TimeStampedModel
 
 
@@ -240,10 +240,6 @@ def _preview_path(item: EvidenceItem, filename: str) -> str:
     return f"evidence/{item.uid}/preview.jpg"
 
 
-def _evidence_storage():
-    return storages["evidence"]
-
-
 class EvidenceItem(models.Model):
     """One file in the locker. The original, its size and its SHA-256 are written once, when the upload
     completes, and never change; a preview is made from a copy."""
@@ -268,8 +264,8 @@ class EvidenceItem(models.Model):
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
-    file = models.FileField(upload_to=_evidence_path, storage=_evidence_storage, max_length=200)
-    preview = models.FileField(upload_to=_preview_path, storage=_evidence_storage, max_length=200, blank=True)
+    file = models.FileField(upload_to=_evidence_path, storage=evidence_storage_for_field, max_length=200)
+    preview = models.FileField(upload_to=_preview_path, storage=evidence_storage_for_field, max_length=200, blank=True)
     description = models.CharField(max_length=500, blank=True)
     received_at = models.DateTimeField()
     integrity = models.CharField(max_length=10, choices=Integrity.choices, default=Integrity.UNCHECKED)
