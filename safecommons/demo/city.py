@@ -24,6 +24,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safecommons.accounts.models import Membership, User
+from safecommons.cameras.demo import demo_cameras_load
 from safecommons.core.audit.models import AuditEntry
 from safecommons.core.audit.services import audit_record
 from safecommons.core.permissions import actor_for_user
@@ -572,7 +573,7 @@ def demo_city_load() -> DemoCity:
         if taken:
             raise DemoCityError(f"demo accounts already exist without the demo agency: {', '.join(taken)}")
         audit_before = AuditEntry.objects.count()
-        return demo_tips_load(demo_reports_load(_load(audit_before)))
+        return demo_cameras_load(demo_tips_load(demo_reports_load(_load(audit_before))))
 
 
 def _load(audit_before: int) -> DemoCity:
@@ -748,8 +749,8 @@ def _create_agreements(admin, orgs: dict[str, Organisation], today: date, a_year
     agreement_create(
         actor=admin,
         title="Riverton SafeCam Partnership",
-        purpose="Riverbend registers its cameras with the department and shares recorded footage on request "
-        "for a stated case; both sides share their designated contacts.",
+        purpose="Riverbend registers its cameras with the department, shares recorded footage on request "
+        "for a stated case and may grant time-boxed live views; both sides share their designated contacts.",
         parties=[
             (agency, "Requests footage only for a case and keeps it under its retention rules"),
             (apartments, "Keeps its camera list current and answers footage requests"),
@@ -757,6 +758,7 @@ def _create_agreements(admin, orgs: dict[str, Organisation], today: date, a_year
         grants=[
             GrantSpec(Scope.FOOTAGE_ON_REQUEST, apartments, agency),
             GrantSpec(Scope.CAMERA_LOCATIONS, apartments, agency),
+            GrantSpec(Scope.LIVE_CAMERA_ACCESS, apartments, agency),
             *both_ways(Scope.CONTACT_SHARING, apartments),
         ],
         effective_from=a_year_ago,
