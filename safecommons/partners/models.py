@@ -240,6 +240,7 @@ class ApiKey(models.Model):
         AGREEMENTS_READ = "agreements:read", _("Read own agreements and flows")
         PLACES_READ = "places:read", _("Read areas and officer assignments")
         REPORTS_SUBMIT = "reports:submit", _("Submit community reports (Open311)")
+        CAMERAS_WRITE = "cameras:write", _("Register and import the organisation's cameras")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100)
