@@ -277,6 +277,21 @@ class EvidenceItem(models.Model):
     def __str__(self) -> str:
         return f"{self.case_number}: {self.original_name}"
 
+    def save(self, *args, **kwargs):
+        # Once stored, what was received is fixed: only integrity, preview and description may change.
+        if not self._state.adding:
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                changed = {f"{name}_id" if f"{name}_id" in self.IMMUTABLE else name for name in update_fields}
+                changed &= set(self.IMMUTABLE)
+            else:
+                stored = type(self).objects.filter(pk=self.pk).values(*self.IMMUTABLE).first() or {}
+                changed = {name for name in self.IMMUTABLE if name in stored and stored[name] != (
+                    self.file.name if name == "file" else getattr(self, name))}
+            if changed:
+                raise ValueError(f"evidence items cannot be changed after receipt: {', '.join(sorted(changed))}")
+        super().save(*args, **kwargs)
+
 
 class EvidenceUpload(TimeStampedModel):
     """A resumable upload in progress: the client sends the file in chunks at the offset we tell it, and
