@@ -58,6 +58,16 @@ TIP_QUEUE = TIP_COORDINATORS | {Role.OFFICER}
 TIP_REWARDERS = frozenset({Role.SUPERVISOR, Role.AGENCY_ADMIN})  # tip.reward, tip.legal_hold, tip.payout
 TIP_RULE_EDITORS = frozenset({Role.AGENCY_ADMIN})  # tip.rules
 
+# Cameras. Registering is open to anyone signed in; importing to organisation staff (security operators
+# included); managing a camera (edit, status, live grants, answering its footage requests) to its owner:
+# here the partner's camera, so partner staff. Refusals per rule are tested in cameras/tests/.
+CAMERA_IMPORTERS = PARTNER_STAFF | {Role.SECURITY_OPERATOR}
+CAMERA_MANAGERS = PARTNER_STAFF  # camera.manage, footage.answer, live.grant, live.revoke of the partner's camera
+CANVASSERS = frozenset({Role.OFFICER, Role.SUPERVISOR})  # canvass.*, live.open
+EVIDENCE_STAFF = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ANALYST, Role.AGENCY_ADMIN})  # evidence.*
+EVIDENCE_CUSTODY = EVIDENCE_STAFF | {Role.OVERSIGHT}  # the custody log, not the files
+LIVE_GRANT_READERS = CANVASSERS | CAMERA_IMPORTERS  # officers: their agency's; owners: their cameras'
+
 # organisation.view_contacts, of the partner: its own staff; agency staff only under contact sharing.
 CONTACTS_WITHOUT_SHARING = PARTNER_STAFF
 CONTACTS_UNDER_SHARING = PARTNER_STAFF | AGENCY_STAFF
@@ -95,6 +105,36 @@ ACCESS = {
     "GET /api/tips": TIP_QUEUE,
     "GET /api/tips/{reference}": TIP_COORDINATORS,
     "POST /api/tips/{reference}/messages": TIP_COORDINATORS,
+    # Cameras
+    "GET /api/cameras/cameras": SIGNED_IN,
+    "POST /api/cameras/cameras": SIGNED_IN,
+    "GET /api/cameras/cameras/{camera_id}": CAMERA_MANAGERS,
+    "PATCH /api/cameras/cameras/{camera_id}": CAMERA_MANAGERS,
+    "POST /api/cameras/cameras/{camera_id}/status": CAMERA_MANAGERS,
+    "POST /api/cameras/imports": CAMERA_IMPORTERS,
+    "POST /api/cameras/canvasses": CANVASSERS,
+    "GET /api/cameras/canvasses": CANVASSERS,
+    "GET /api/cameras/canvasses/{canvass_id}": CANVASSERS,  # its officer, and the agency's supervisors
+    "POST /api/cameras/canvasses/{canvass_id}/requests": CANVASSERS,  # likewise
+    "GET /api/cameras/footage-requests": SIGNED_IN,  # each sees the requests to their own cameras
+    "GET /api/cameras/footage-requests/{request_id}": CAMERA_MANAGERS,
+    "POST /api/cameras/footage-requests/{request_id}/answer": CAMERA_MANAGERS,
+    "POST /api/cameras/evidence/uploads": EVIDENCE_STAFF,  # and an owner answering a pending request
+    "PUT /api/cameras/evidence/uploads/{upload_id}": EVIDENCE_STAFF,  # only whoever started the upload
+    "GET /api/cameras/evidence/uploads/{upload_id}": EVIDENCE_STAFF,  # likewise
+    "GET /api/cameras/evidence": EVIDENCE_STAFF,
+    "POST /api/cameras/evidence/export": EVIDENCE_STAFF,
+    "GET /api/cameras/evidence/{uid}": EVIDENCE_STAFF,
+    "POST /api/cameras/evidence/{uid}/download": EVIDENCE_STAFF,
+    "POST /api/cameras/evidence/{uid}/share": EVIDENCE_STAFF,
+    "GET /api/cameras/evidence/{uid}/custody": EVIDENCE_CUSTODY,
+    "GET /api/cameras/live/grants": LIVE_GRANT_READERS,
+    "POST /api/cameras/cameras/{camera_id}/live/grants": CAMERA_MANAGERS,
+    "POST /api/cameras/live/grants/{grant_id}/revoke": CAMERA_MANAGERS,
+    "POST /api/cameras/live/grants/{grant_id}/open": CANVASSERS,
+    "GET /api/cameras/live/grants/{grant_id}/openings": CAMERA_MANAGERS,
+    "GET /api/cameras/coverage": PUBLIC,
+    "GET /api/cameras/transparency": PUBLIC,
     # --- Pages (routes as in the urlconf)
     "GET /": PUBLIC,
     "GET /healthz": PUBLIC,
@@ -163,11 +203,52 @@ ACCESS = {
     "POST /open311/v2/requests.<open311fmt:fmt>": NOBODY,  # an API key with reports:submit, never a session
     "GET /open311/v2/requests/<int:request_id>.<open311fmt:fmt>": PUBLIC,
     "GET /open311/v2/<path:rest>": PUBLIC,  # anything else there: an Open311 404 document
+    # --- Cameras
+    "GET /cameras/coverage/": PUBLIC,
+    "GET /cameras/transparency/": PUBLIC,
+    "GET /cameras/": SIGNED_IN,
+    "GET /cameras/new/": SIGNED_IN,
+    "POST /cameras/new/": SIGNED_IN,
+    "GET /cameras/import/": CAMERA_IMPORTERS,
+    "POST /cameras/import/": CAMERA_IMPORTERS,
+    "GET /cameras/<int:camera_id>/edit/": CAMERA_MANAGERS,
+    "POST /cameras/<int:camera_id>/status/": CAMERA_MANAGERS,
+    "GET /cameras/canvass/": CANVASSERS,
+    "GET /cameras/canvass/new/": CANVASSERS,
+    "POST /cameras/canvass/new/": CANVASSERS,
+    "GET /cameras/canvass/<int:canvass_id>/": CANVASSERS,  # its officer, and the agency's supervisors
+    "POST /cameras/canvass/<int:canvass_id>/requests/": CANVASSERS,  # likewise
+    "GET /cameras/requests/": SIGNED_IN,
+    "GET /cameras/requests/<int:request_id>/": CAMERA_MANAGERS,
+    "POST /cameras/requests/<int:request_id>/answer/": CAMERA_MANAGERS,
+    "GET /cameras/evidence/": EVIDENCE_STAFF,
+    "POST /cameras/evidence/export/": EVIDENCE_STAFF,
+    "GET /cameras/evidence/shared/<str:token>/": PUBLIC,  # with a valid token; 410 otherwise
+    "GET /cameras/evidence/<uuid:uid>/": EVIDENCE_CUSTODY,  # oversight sees the custody log only
+    "GET /cameras/evidence/<uuid:uid>/preview/": EVIDENCE_STAFF,
+    "POST /cameras/evidence/<uuid:uid>/download/": EVIDENCE_STAFF,
+    "POST /cameras/evidence/<uuid:uid>/share/": EVIDENCE_STAFF,
+    "GET /cameras/<int:camera_id>/live/": CAMERA_MANAGERS,
+    "GET /cameras/live/": CANVASSERS,
+    "POST /cameras/live/grants/<int:grant_id>/revoke/": CAMERA_MANAGERS,
+    "POST /cameras/live/grants/<int:grant_id>/open/": CANVASSERS,
     "GET /admin/": NOBODY,  # Django's admin lets in is_staff accounts only, whatever their role
 }
 
 # What an allowed caller gets, where it is not 200.
 SUCCESS = {
+    "POST /api/cameras/cameras": 201,
+    "POST /api/cameras/canvasses": 201,
+    "POST /api/cameras/canvasses/{canvass_id}/requests": 201,
+    "POST /api/cameras/evidence/uploads": 201,
+    "POST /api/cameras/evidence/{uid}/share": 201,
+    "POST /api/cameras/cameras/{camera_id}/live/grants": 201,
+    "POST /cameras/new/": 302,
+    "POST /cameras/<int:camera_id>/status/": 302,
+    "POST /cameras/canvass/new/": 302,
+    "POST /cameras/canvass/<int:canvass_id>/requests/": 302,
+    "POST /cameras/requests/<int:request_id>/answer/": 302,
+    "POST /cameras/live/grants/<int:grant_id>/revoke/": 302,
     "GET /language/<str:code>/": 302,
     "POST /api/tips": 201,
     "POST /api/tips/follow-up/messages": 201,

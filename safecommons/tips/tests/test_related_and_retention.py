@@ -103,11 +103,16 @@ def test_the_schedule_enqueues_the_purge_hourly_and_the_catch_up_every_ten_minut
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     aged(TipFactory(agency=agency, status=Status.CLOSED), settings.TIP_RETENTION_DAYS + 1)
     now = timezone.now()
-    assert schedule_run_due(now=now) == ["tips.purge_expired", "tips.process_pending"]
+
+    def tip_jobs(names: list[str]) -> list[str]:  # the schedule also holds other capabilities' jobs
+        return [name for name in names if name.startswith("tips.")]
+
+    assert tip_jobs(schedule_run_due(now=now)) == ["tips.purge_expired", "tips.process_pending"]
     assert not Tip.objects.exists()
-    assert schedule_run_due(now=now + timedelta(minutes=5)) == []
-    assert schedule_run_due(now=now + timedelta(minutes=30)) == ["tips.process_pending"]
-    assert schedule_run_due(now=now + timedelta(minutes=61)) == ["tips.purge_expired", "tips.process_pending"]
+    assert tip_jobs(schedule_run_due(now=now + timedelta(minutes=5))) == []
+    assert tip_jobs(schedule_run_due(now=now + timedelta(minutes=30))) == ["tips.process_pending"]
+    assert tip_jobs(schedule_run_due(now=now + timedelta(minutes=61))) == ["tips.purge_expired",
+                                                                             "tips.process_pending"]
     assert ScheduledRun.objects.get(name="tips.purge_expired").last_enqueued_at == now + timedelta(minutes=61)
 
 
