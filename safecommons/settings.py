@@ -208,6 +208,10 @@ SIGN_IN_MAX_FAILURES = env_int("SIGN_IN_MAX_FAILURES", 5)
 SIGN_IN_LOCK_MINUTES = env_int("SIGN_IN_LOCK_MINUTES", 10)
 STAFF_IDLE_MINUTES = env_int("STAFF_IDLE_MINUTES", 30)
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+# With Redis, sessions are read from the shared cache (written through to the database). Never with the
+# per-process memory cache: another process could go on trusting a session that was signed out.
+SESSION_ENGINE = ("django.contrib.sessions.backends.cached_db" if REDIS_URL
+                  else "django.contrib.sessions.backends.db")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 OTP_TOTP_ISSUER = "SafeCommons"

@@ -12,6 +12,8 @@ from safecommons.accounts import services
 from safecommons.core.permissions import actor_for_user
 from safecommons.core.privacy import is_anonymous_request
 
+LAST_SEEN_STEP_S = 60
+
 
 class StaffSessionPolicyMiddleware:
     """Staff sessions must have passed TOTP, and agency sessions end after a spell of inactivity."""
@@ -36,7 +38,9 @@ class StaffSessionPolicyMiddleware:
                     logout(request)
                     return self._to_sign_in(request, _("Your session ended after %(minutes)d idle minutes.")
                                             % {"minutes": settings.STAFF_IDLE_MINUTES})
-                request.session["last_seen"] = now
+                if now - last_seen >= LAST_SEEN_STEP_S or "last_seen" not in request.session:
+                    # To the minute is enough for a 30-minute limit, and spares a session write per request.
+                    request.session["last_seen"] = now
         return self.get_response(request)
 
     @staticmethod
