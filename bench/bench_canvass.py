@@ -274,18 +274,19 @@ def core_measure(url: str) -> dict | None:
     peer, peer_rows, mismatches = [], [], 0
     # The peer at its best: the GiST search reaches only as far as the longest range in the data (not the
     # 1,000 m the registry allows), and the server itself drops cameras out of their own range, inactive, or
-    # whose footage is overwritten; only the sector test and the ranking are left to the caller.
+    # whose footage is overwritten; only the sector test and the ranking are left to the caller. Distances on
+    # PostGIS's sphere (use_spheroid false: its mean radius is ours), so that both sides agree at the edges.
     sql = ("WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g) "
            "SELECT id, ST_X(geog::geometry), ST_Y(geog::geometry), bearing_deg, fov_deg, range_m, retention_days, "
-           "status FROM bench_camera_geo, p WHERE ST_DWithin(geog, p.g, %(reach)s) "
-           "AND ST_DWithin(geog, p.g, range_m + %(radius)s) AND status = 'active' AND retention_days > %(age)s")
+           "status FROM bench_camera_geo, p WHERE ST_DWithin(geog, p.g, %(reach)s, false) "
+           "AND ST_DWithin(geog, p.g, range_m + %(radius)s, false) AND status = 'active' AND retention_days > %(age)s")
     with psycopg.connect(host=parsed.hostname or "127.0.0.1", port=parsed.port or 5432, user=parsed.username,
                          password=parsed.password, dbname=parsed.path.lstrip("/")) as conn:
         conn.execute("SET jit = off")
         longest = float(conn.execute("SELECT max(range_m) FROM bench_camera_geo").fetchone()[0])
 
         def params(n: int) -> dict:
-            return {"lon": float(lons[n]), "lat": float(lats[n]), "reach": longest + float(radii[n]),
+            return {"lon": float(lons[n]), "lat": float(lats[n]), "reach": longest + float(radii[n]) + 1.0,
                     "radius": float(radii[n]), "age": (now - ends[n]).total_seconds() / 86400}
 
         for n in range(min(200, N_QUERIES)):  # warm the cache

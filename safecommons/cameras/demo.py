@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import math
 import random
+from datetime import timedelta
 
 import h3
+from django.utils import timezone
 
 from safecommons.accounts.models import User
-from safecommons.cameras.models import Camera
+from safecommons.cameras.models import Camera, FootageRequest, Offense
+from safecommons.cameras.selectors import canvass as canvass_selectors
+from safecommons.cameras.services import canvass as canvass_services
 from safecommons.cameras.services import registry
 from safecommons.core.audit.models import AuditEntry
 from safecommons.core.permissions import actor_for_user
 from safecommons.partners.models import Organisation
 
+RESIDENT_HOUSE = 240  # Maple Ave, a block from the property manager's apartments at 220
 NEIGHBOURS = 36  # residents with cameras, besides the demo resident (accounts that cannot sign in)
 SEED = 20261201
 
@@ -35,7 +40,7 @@ def demo_cameras_load(city):
     audit_before = AuditEntry.objects.count()
 
     resident = actor_for_user(User.objects.get(email=f"resident@{EMAIL_DOMAIN}"))
-    lon, lat = address_position(420, "Maple Ave")
+    lon, lat = address_position(RESIDENT_HOUSE, "Maple Ave")
     registry.camera_register(actor=resident, name="Front door (doorbell)", longitude=lon, latitude=lat,
                              bearing_deg=180, fov_deg=140, range_m=12, retention_days=30,
                              preferred_contact=f"resident@{EMAIL_DOMAIN}")
@@ -86,6 +91,31 @@ def demo_cameras_load(city):
                 range_m=rng.choice((10, 15, 20, 30)), retention_days=rng.choice((3, 7, 14, 30, 60)),
                 share_exact_location=rng.random() < 0.3,
             )
+    _demo_canvass()
     city.counts["cameras"] = Camera.objects.count()
+    city.counts["footage requests"] = FootageRequest.objects.count()
     city.counts["audit entries"] += AuditEntry.objects.count() - audit_before
     return city
+
+
+def _demo_canvass() -> None:
+    """A break-in between the apartments and the resident's house three nights ago: the officer canvassed
+    and asked the resident and the property manager for footage (both requests wait for an answer)."""
+    from safecommons.demo.city import AGENCY_NAME, EMAIL_DOMAIN, address_position
+
+    officer = actor_for_user(User.objects.get(email=f"officer@{EMAIL_DOMAIN}"))
+    agency = Organisation.objects.get(name=AGENCY_NAME)
+    lon, lat = address_position(230, "Maple Ave")
+    end = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(days=3)
+    canvass = canvass_services.canvass_open(
+        actor=officer, agency=agency, case_number="RPD-2026-04417", offense=Offense.BURGLARY,
+        reason="Garage break-in at night; looking for the suspects' vehicle on Maple Ave.",
+        longitude=lon, latitude=lat, radius_m=150, window_start=end - timedelta(hours=2), window_end=end)
+    rows = canvass_selectors.canvass_results(actor=officer, canvass=canvass)
+    resident_camera = next(row.camera_id for row in rows if row.owner_kind == canvass_selectors.OwnerKind.RESIDENT
+                           and Camera.objects.filter(pk=row.camera_id, owner_user__email=f"resident@{EMAIL_DOMAIN}")
+                           .exists())
+    business_camera = next(row.camera_id for row in rows
+                           if row.owner_kind == canvass_selectors.OwnerKind.ORGANISATION)
+    canvass_services.footage_requests_send(actor=officer, canvass=canvass,
+                                           camera_ids=[resident_camera, business_camera])

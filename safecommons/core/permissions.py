@@ -227,6 +227,14 @@ def _evidence_upload(actor: Actor, target) -> bool:
     return actor.holds(EVIDENCE_ROLES, getattr(target, "pk", None))
 
 
+def _evidence_handed_over(item) -> bool:
+    """An owner's files for a request reach the police only when the owner sends them (approves): until then
+    they are the owner's draft, and a decline or "no footage" discards them."""
+    from safecommons.cameras.models import FootageRequest
+
+    return item.footage_request_id is None or item.footage_request.status == FootageRequest.Status.APPROVED
+
+
 RULES: dict[str, Callable[[Actor, Any], bool]] = {
     "organisation.create": lambda actor, _: actor.holds({Role.AGENCY_ADMIN}),
     "organisation.manage": lambda actor, org: _manages(actor, org.pk),
@@ -261,10 +269,12 @@ RULES: dict[str, Callable[[Actor, Any], bool]] = {
     # The owner's side of a request: whoever manages the camera.
     "footage.answer": lambda actor, request: _camera_manage(actor, request.camera),
     "evidence.upload": _evidence_upload,
-    "evidence.view": lambda actor, item: actor.api_key_id is None and actor.holds(EVIDENCE_ROLES, item.agency_id),
-    "evidence.export": lambda actor, item: actor.api_key_id is None and actor.holds(EVIDENCE_ROLES, item.agency_id),
+    "evidence.view": lambda actor, item: _evidence_handed_over(item) and actor.api_key_id is None
+    and actor.holds(EVIDENCE_ROLES, item.agency_id),
+    "evidence.export": lambda actor, item: _evidence_handed_over(item) and actor.api_key_id is None
+    and actor.holds(EVIDENCE_ROLES, item.agency_id),
     # The custody log (not the files): evidence staff and oversight.
-    "evidence.custody": lambda actor, item: actor.api_key_id is None and (
+    "evidence.custody": lambda actor, item: _evidence_handed_over(item) and actor.api_key_id is None and (
         actor.holds(EVIDENCE_ROLES, item.agency_id) or actor.holds({Role.OVERSIGHT})),
     "evidence.locker": lambda actor, _: actor.api_key_id is None and actor.holds(EVIDENCE_ROLES),
     "live.grant": lambda actor, camera: camera.owner_organisation_id is not None and _camera_manage(actor, camera),

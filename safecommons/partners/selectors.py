@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -105,3 +106,40 @@ def api_keys_of(*, actor: Actor, organisation: Organisation) -> QuerySet[ApiKey]
 
 def organisations_managed(*, actor: Actor) -> QuerySet[Organisation]:
     return Organisation.objects.filter(pk__in=actor.organisation_ids({Role.PARTNER_ADMIN, Role.AGENCY_ADMIN}))
+
+
+# --- Everyone a recipient may receive a scope from, for reads that ask about many providers at once (a
+# canvass can find the cameras of hundreds of organisations). Cached, since agreements change rarely and
+# these reads are hot: the key holds today's date (a grant ends with its agreement's last day) and a
+# generation that every change to an agreement or its grants moves once committed (apps.py), so a
+# terminated agreement stops the flow for the next read in every process that shares the cache.
+
+PROVIDERS_CACHE_SECONDS = 300
+_GENERATION_KEY = "partners:agreements:generation"
+
+
+def agreements_generation() -> int:
+    return cache.get_or_set(_GENERATION_KEY, 1, timeout=None)
+
+
+def agreements_changed() -> None:
+    """Move the generation: every cached answer of `providers_granting` is stale from now on."""
+    try:
+        cache.incr(_GENERATION_KEY)
+    except ValueError:  # not there (evicted, or never read): any new value invalidates as well
+        cache.set(_GENERATION_KEY, int(timezone.now().timestamp()), timeout=None)
+
+
+def providers_granting(*, scope: str, recipient_id: int) -> frozenset[int]:
+    """The organisations whose `scope` data may flow to the recipient today: for each of them,
+    `grant_covering(scope=scope, provider_id=it, recipient_id=recipient_id)` finds a grant."""
+    today = timezone.localdate()
+    key = f"partners:providers:{scope}:{recipient_id}:{today.isoformat()}:{agreements_generation()}"
+    found = cache.get(key)
+    if found is None:
+        found = frozenset(AgreementGrant.objects.filter(
+            scope=scope, recipient_id=recipient_id, agreement__status=Agreement.Status.SIGNED,
+            agreement__effective_from__lte=today, agreement__expires_on__gte=today,
+        ).values_list("provider_id", flat=True))
+        cache.set(key, found, timeout=PROVIDERS_CACHE_SECONDS)
+    return found

@@ -48,9 +48,11 @@ class CanvassSummaryOut(Schema):
 
 
 class CanvassResultOut(BaseModel):
-    """A camera the canvass found (a plain pydantic model, not a ninja Schema: a canvass can list a thousand
-    of them, and validating plain dicts this way costs a fraction of a Schema's attribute lookups). `approximate`: the position is its block's centre, the distance is
-    rounded and the bearing withheld, because the owner did not share the exact position."""
+    """A camera the canvass found. `approximate`: the position is its block's centre, the distance is
+    rounded and the bearing withheld, because the owner did not share the exact position.
+
+    A plain pydantic model, not a ninja Schema: a canvass can list a thousand cameras, and validating plain
+    dicts this way costs a fraction of a Schema's attribute lookups."""
 
     camera_id: int
     rank: int

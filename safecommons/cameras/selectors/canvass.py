@@ -28,7 +28,8 @@ from safecommons.cameras.models import Camera, Canvass, FootageRequest
 from safecommons.core.errors import Refused
 from safecommons.core.permissions import CANVASS_ROLES, Actor, require
 from safecommons.core.roles import Role
-from safecommons.partners.models import Agreement, AgreementGrant, Organisation, OrganisationKind, Scope
+from safecommons.partners import selectors as partner_selectors
+from safecommons.partners.models import Organisation, OrganisationKind, Scope
 
 APPROXIMATE_DISTANCE_M = 25.0
 # What a canvass reads of each camera it finds (the owner is loaded only for an approved request).
@@ -162,19 +163,12 @@ def _canvass_found(*, actor: Actor, canvass: Canvass, now: datetime | None,
 
 def providers_sharing_footage(*, provider_ids: set[int], agency_id: int) -> set[int]:
     """Which of the organisations let their camera footage flow to the agency on request: those for which
-    ``partners.selectors.grant_covering(scope=FOOTAGE_ON_REQUEST, ...)`` finds a grant in force.
-
-    One query for them all (a canvass can find the cameras of dozens of organisations), with the same
-    conditions as ``grant_covering``: a grant of the scope, provider to recipient, in a signed agreement
-    in force today. A test holds the two to the same answers."""
+    ``partners.selectors.grant_covering(scope=FOOTAGE_ON_REQUEST, ...)`` finds a grant in force (asked once
+    for all of them; a canvass can find the cameras of hundreds of organisations)."""
     if not provider_ids:
         return set()
-    today = timezone.localdate()
-    return set(AgreementGrant.objects.filter(
-        scope=Scope.FOOTAGE_ON_REQUEST, provider_id__in=provider_ids, recipient_id=agency_id,
-        agreement__status=Agreement.Status.SIGNED, agreement__effective_from__lte=today,
-        agreement__expires_on__gte=today,
-    ).values_list("provider_id", flat=True))
+    return set(partner_selectors.providers_granting(scope=Scope.FOOTAGE_ON_REQUEST, recipient_id=agency_id)
+               & provider_ids)
 
 
 def canvass_results(*, actor: Actor, canvass: Canvass, now: datetime | None = None,

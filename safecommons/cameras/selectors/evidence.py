@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from safecommons.cameras.models import EvidenceItem, EvidenceUpload, FootageRequest
 from safecommons.core.audit.models import AuditEntry
@@ -15,7 +15,9 @@ def evidence_locker(*, actor: Actor, case_number: str | None = None) -> QuerySet
     """The items of the agencies the actor handles evidence for, by case then newest first; one case if
     `case_number` is given (compared without regard to case)."""
     require(actor, "evidence.locker")
-    items = EvidenceItem.objects.filter(agency_id__in=actor.organisation_ids(EVIDENCE_ROLES))
+    # An owner's files for a request are theirs until they send them (core/permissions.py).
+    items = EvidenceItem.objects.filter(agency_id__in=actor.organisation_ids(EVIDENCE_ROLES)).filter(
+        Q(footage_request__isnull=True) | Q(footage_request__status=FootageRequest.Status.APPROVED))
     if case_number and case_number.strip():
         items = items.filter(case_number__iexact=case_number.strip())
     return items.select_related("agency", "uploaded_by").order_by("case_number", "-received_at", "-pk")

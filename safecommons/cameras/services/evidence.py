@@ -629,3 +629,19 @@ def evidence_rehash_all(progress: Callable[[int], object] | None = None) -> Reha
         if progress:
             progress(1)
     return report
+
+
+def evidence_drafts_discard(*, footage_request: FootageRequest) -> int:
+    """The files an owner uploaded for a request they then declined, answered "no footage" or let expire:
+    never handed over, so not kept (the storage copies are deleted too). Returns how many."""
+    discarded = 0
+    for item in footage_request.evidence.all():
+        for stored in (item.file, item.preview):
+            if stored:
+                stored.storage.delete(stored.name)
+        audit_record(action="evidence.discarded", actor_label="camera owner", target=item,
+                     details={"case_number": item.case_number, "sha256": item.sha256, "size": item.size,
+                              "why": footage_request.status})
+        item.delete()
+        discarded += 1
+    return discarded

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from safecommons.cameras.models import FootageRequest, OwnerNotice
+from safecommons.cameras.services.evidence import evidence_drafts_discard
 from safecommons.cameras.services.notices import owner_notify
 from safecommons.core.audit.services import audit_record
 from safecommons.core.errors import Refused
@@ -54,6 +55,8 @@ def footage_request_answer(*, actor: Actor, footage_request: FootageRequest, ans
         locked.answer_note = "" if declined else note
         locked.save(update_fields=["status", "answered_at", "answered_by", "answer_note", "updated_at"])
         details = {"case_number": locked.case_number, "agency_id": locked.agency_id}
+        if answer != FootageRequest.Status.APPROVED:  # files uploaded but not sent stay the owner's: gone
+            details["files_discarded"] = evidence_drafts_discard(footage_request=locked)
         if declined:
             audit_record(action=ANSWER_ACTIONS[answer], actor_label="camera owner", target=locked, details=details)
         else:
@@ -76,6 +79,7 @@ def footage_requests_expire() -> int:
                 continue
             footage_request.status = FootageRequest.Status.EXPIRED
             footage_request.save(update_fields=["status", "updated_at"])
+            evidence_drafts_discard(footage_request=footage_request)
             owner_notify(kind=OwnerNotice.Kind.REQUEST_EXPIRED, camera=footage_request.camera,
                          footage_request=footage_request, email=False)
             audit_record(action="footage.expired", actor_label="system", target=footage_request,

@@ -134,3 +134,22 @@ def test_contacts_cross_only_under_a_contact_sharing_grant_and_each_read_is_a_fl
     assert DataFlow.objects.count() == 1
     with pytest.raises(PermissionDenied):
         services.organisation_contacts_read(actor=actor_for_user(people[Role.RESIDENT]), organisation=partner)
+
+
+@pytest.mark.django_db
+def test_providers_granting_agrees_with_grant_covering_and_sees_a_termination_at_once(
+        people, agency, partner, security_company, oversight_body, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        agreement = agreement_between(partner, agency, Scope.FOOTAGE_ON_REQUEST)
+        agreement_between(security_company, agency, Scope.LIVE_CAMERA_ACCESS)
+    granted = selectors.providers_granting(scope=Scope.FOOTAGE_ON_REQUEST, recipient_id=agency.pk)
+    for organisation in (partner, security_company, oversight_body):
+        covered = selectors.grant_covering(scope=Scope.FOOTAGE_ON_REQUEST, provider_id=organisation.pk,
+                                           recipient_id=agency.pk) is not None
+        assert (organisation.pk in granted) is covered
+    assert granted == {partner.pk}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.agreement_terminate(actor=actor_for_user(people[Role.AGENCY_ADMIN]), agreement=agreement,
+                                     reason="The program ended")
+    assert selectors.providers_granting(scope=Scope.FOOTAGE_ON_REQUEST, recipient_id=agency.pk) == frozenset()

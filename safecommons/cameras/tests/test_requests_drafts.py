@@ -1,0 +1,59 @@
+"""An owner's files for a request are theirs until they send them: police see nothing before, and a decline,
+"no footage" or expiry discards them."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from safecommons.cameras.models import EvidenceItem, FootageRequest
+from safecommons.cameras.selectors import evidence as evidence_selectors
+from safecommons.cameras.services import requests as request_services
+from safecommons.cameras.tests.factories_evidence import evidence_item
+from safecommons.cameras.tests.factories_requests import camera_of, footage_request_to
+from safecommons.core.permissions import actor_for_user, may
+from safecommons.core.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _small_disk_reserve(settings):
+    settings.EVIDENCE_MIN_FREE_BYTES = 1024 * 1024
+
+
+@pytest.fixture
+def pending(people, agency):
+    camera = camera_of(people[Role.RESIDENT])
+    return footage_request_to(camera, agency=agency, officer=people[Role.OFFICER])
+
+
+def test_police_see_nothing_of_an_owners_upload_until_it_is_sent(client_for, people, pending):
+    item = evidence_item(people[Role.RESIDENT], b"doorbell clip" * 100, footage_request=pending)
+    officer = actor_for_user(people[Role.OFFICER])
+    assert not evidence_selectors.evidence_locker(actor=officer).exists()
+    assert not may(officer, "evidence.view", item) and not may(officer, "evidence.custody", item)
+    assert client_for(people[Role.OFFICER]).get(f"/api/cameras/evidence/{item.uid}").status_code == 403
+
+    request_services.footage_request_answer(actor=actor_for_user(people[Role.RESIDENT]), footage_request=pending,
+                                            answer=FootageRequest.Status.APPROVED)
+    assert list(evidence_selectors.evidence_locker(actor=officer)) == [EvidenceItem.objects.get(pk=item.pk)]
+    assert client_for(people[Role.OFFICER]).get(f"/api/cameras/evidence/{item.uid}").status_code == 200
+
+
+@pytest.mark.parametrize("answer", [FootageRequest.Status.DECLINED, FootageRequest.Status.NO_FOOTAGE])
+def test_files_uploaded_but_not_sent_are_discarded_with_the_answer(people, pending, answer):
+    item = evidence_item(people[Role.RESIDENT], b"not for the police" * 50, footage_request=pending)
+    storage, name = item.file.storage, item.file.name
+    assert storage.exists(name)
+    request_services.footage_request_answer(actor=actor_for_user(people[Role.RESIDENT]), footage_request=pending,
+                                            answer=answer)
+    assert not EvidenceItem.objects.exists()
+    assert not storage.exists(name)
+
+
+def test_files_of_a_request_left_to_expire_are_discarded(people, pending):
+    evidence_item(people[Role.RESIDENT], b"too late" * 50, footage_request=pending)
+    FootageRequest.objects.filter(pk=pending.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    assert request_services.footage_requests_expire() == 1
+    assert not EvidenceItem.objects.exists()
