@@ -54,6 +54,8 @@
         layers.push(L.marker([camera.lat, camera.lon], { title: label, alt: label }).bindTooltip(label));
       }
     });
+    // A view first (Leaflet cannot draw a circle on a map that has none), then one that fits them all.
+    map.setView([incident.lat, incident.lon], 17);
     var group = L.featureGroup(layers).addTo(map);
     map.fitBounds(group.getBounds(), { padding: [20, 20], maxZoom: 18 });
     return;
