@@ -1,4 +1,8 @@
-"""The shared test base: one person per role, in an agency and a partner, plus an outsider."""
+"""The shared test base: one person per role, in an agency and a partner, plus an outsider; and headless
+Chromium for the browser tests."""
+
+import os
+import shutil
 
 import pytest
 from django.core.cache import cache
@@ -100,3 +104,24 @@ def client_for(db):
         return sign_in(Client(), user)
 
     return make
+
+
+# --- Browser tests: Debian's Chromium driven by Playwright; skipped where it is not installed.
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+# Without the background-networking switches Chromium tries to reach Google's hosts at start.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def browser():
+    if not CHROMIUM:
+        pytest.skip("Chromium is not installed")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server runs beside Playwright's loop
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from safecommons.cameras.storage import evidence_storage_for_field
 from safecommons.core.models import TimeStampedModel
@@ -155,7 +156,7 @@ class FootageRequest(TimeStampedModel):
         APPROVED = "approved", _("Approved")
         DECLINED = "declined", _("Declined")
         NO_FOOTAGE = "no_footage", _("No footage")
-        EXPIRED = "expired", _("Expired")
+        EXPIRED = "expired", pgettext_lazy("footage request", "Expired")
 
     ANSWERS = (Status.APPROVED, Status.DECLINED, Status.NO_FOOTAGE)
 

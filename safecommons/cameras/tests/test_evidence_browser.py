@@ -3,7 +3,6 @@ the page asks where the server stands and carries on, and the stored file has th
 
 import hashlib
 import os
-import shutil
 
 import pytest
 
@@ -11,27 +10,11 @@ from safecommons.cameras.models import EvidenceItem
 from safecommons.core.audit.models import AuditEntry
 from safecommons.core.roles import Role
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM, reason="Chromium is not installed"),
     pytest.mark.django_db(transaction=True),
 ]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DATA = os.urandom(5 * 1024 + 100)
-
-
-@pytest.fixture
-def browser():
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server runs beside Playwright's loop
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
