@@ -106,7 +106,8 @@ def _demo_canvass() -> None:
     officer = actor_for_user(User.objects.get(email=f"officer@{EMAIL_DOMAIN}"))
     agency = Organisation.objects.get(name=AGENCY_NAME)
     lon, lat = address_position(230, "Maple Ave")
-    end = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(days=3)
+    # 9 to 11 in the evening, three days ago, local time.
+    end = timezone.localtime().replace(hour=23, minute=0, second=0, microsecond=0) - timedelta(days=3)
     canvass = canvass_services.canvass_open(
         actor=officer, agency=agency, case_number="RPD-2026-04417", offense=Offense.BURGLARY,
         reason="Garage break-in at night; looking for the suspects' vehicle on Maple Ave.",

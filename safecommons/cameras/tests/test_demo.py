@@ -38,3 +38,8 @@ def test_the_demo_canvass_finds_the_resident_and_the_property_manager_but_not_th
     assert not found.filter(owner_organisation__slug="northgate-shopping-center").exists()
     assert set(FootageRequest.objects.values_list("status", flat=True)) == {FootageRequest.Status.PENDING}
     assert FootageRequest.objects.count() == 2
+    # The driveway keeps a week: its owner is told how long that night's footage is left.
+    from safecommons.cameras.models import OwnerNotice
+
+    assert OwnerNotice.objects.filter(kind=OwnerNotice.Kind.RETENTION, camera__name="Driveway",
+                                      camera__owner_user__email=f"resident@{EMAIL_DOMAIN}").exists()

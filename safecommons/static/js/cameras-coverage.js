@@ -10,6 +10,21 @@
   }
   map.setView([0, 0], 2);
 
+  // Neighborhood outlines from our own API, so that the hexagons have a place to stand in.
+  if (element.dataset.areasUrl) {
+    fetch(element.dataset.areasUrl, { credentials: "same-origin" })
+      .then(function (response) { return response.json(); })
+      .then(function (areas) {
+        L.geoJSON(areas, {
+          style: function () { return { color: "#6b6b6b", weight: 1, fillOpacity: 0, interactive: false }; },
+          onEachFeature: function (feature, layer) {
+            layer.bindTooltip(feature.properties.name, { permanent: true, direction: "center", className: "area-label" });
+          }
+        }).addTo(map).bringToBack();
+      })
+      .catch(function () { /* the hexagons stand on their own */ });
+  }
+
   fetch(element.dataset.url, { credentials: "same-origin" })
     .then(function (response) { return response.json(); })
     .then(function (collection) {
