@@ -16,6 +16,7 @@ from safecommons.core.audit import append_only
 from safecommons.core.roles import Role
 from safecommons.partners.models import OrganisationKind
 from safecommons.partners.tests.factories import OrganisationFactory
+from safecommons.settings import evidence_storage_entry
 from safecommons.tips import throttle
 
 AGENCY_SIDE = [Role.OFFICER, Role.LIAISON, Role.ANALYST, Role.SUPERVISOR, Role.AGENCY_ADMIN]
@@ -42,9 +43,7 @@ def _audit_append_only(request):
 def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EVIDENCE_ROOT = tmp_path / "evidence"
-    settings.STORAGES = {**settings.STORAGES, "evidence": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": tmp_path / "evidence", "base_url": None, "file_permissions_mode": 0o440}}}
+    settings.STORAGES = {**settings.STORAGES, "evidence": evidence_storage_entry(root=tmp_path / "evidence")}
     settings.PASSWORD_HASHERS = ["safecommons.accounts.tests.hashers.QuickArgon2PasswordHasher"]
     # Tests run tasks themselves; no worker thread may take them first.
     settings.EMBEDDED_WORKER = False

@@ -253,17 +253,24 @@ EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 20 * 1024**3)  # one file
 EVIDENCE_CHUNK_BYTES = env_int("EVIDENCE_CHUNK_BYTES", 8 * 1024**2)  # one chunk of a resumable upload
 # Refuse a new upload unless the disk keeps at least this much free after it.
 EVIDENCE_MIN_FREE_BYTES = env_int("EVIDENCE_MIN_FREE_BYTES", 2 * 1024**3)
+
+
+def evidence_storage_entry(*, root: Path, s3_bucket: str = "", s3_endpoint_url: str | None = None) -> dict:
+    """The "evidence" entry of STORAGES (the tests build theirs with it too): private objects in an
+    S3-compatible bucket, never overwritten, when a bucket is named; read-only files under `root` otherwise."""
+    if s3_bucket:
+        return {"BACKEND": "safecommons.cameras.storage_s3.EvidenceS3Storage",  # S3Storage, streaming reads
+                "OPTIONS": {"bucket_name": s3_bucket, "file_overwrite": False, "default_acl": "private",
+                            "querystring_auth": True, "endpoint_url": s3_endpoint_url or None}}
+    return {"BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": root, "base_url": None, "file_permissions_mode": 0o440}}
+
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    "evidence": (
-        {"BACKEND": "storages.backends.s3.S3Storage",
-         "OPTIONS": {"bucket_name": EVIDENCE_S3_BUCKET, "file_overwrite": False, "default_acl": "private",
-                     "querystring_auth": True, "endpoint_url": os.environ.get("EVIDENCE_S3_ENDPOINT_URL") or None}}
-        if EVIDENCE_S3_BUCKET else
-        {"BACKEND": "django.core.files.storage.FileSystemStorage",
-         "OPTIONS": {"location": EVIDENCE_ROOT, "base_url": None, "file_permissions_mode": 0o440}}
-    ),
+    "evidence": evidence_storage_entry(root=EVIDENCE_ROOT, s3_bucket=EVIDENCE_S3_BUCKET,
+                                       s3_endpoint_url=os.environ.get("EVIDENCE_S3_ENDPOINT_URL")),
 }
 # Footage requests expire unanswered after this many days; canvass discs are at most this wide.
 FOOTAGE_REQUEST_DAYS = env_int("FOOTAGE_REQUEST_DAYS", 14)

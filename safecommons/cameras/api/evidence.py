@@ -3,17 +3,17 @@ items, their custody log, downloads and export packages. Sessions only: no API k
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from uuid import UUID
 
 from django.conf import settings
-from django.http import FileResponse, HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from safecommons.cameras.models import EvidenceItem, EvidenceUpload, FootageRequest
+from safecommons.cameras.responses import evidence_file_response, export_response
 from safecommons.cameras.selectors import evidence as selectors
 from safecommons.cameras.services import evidence as services
 from safecommons.cameras.services.evidence import UPLOAD_ABANDON_AFTER, OffsetMismatch, UploadTooLarge
@@ -220,15 +220,9 @@ def evidence_download(request, uid: UUID, payload: ReasonIn):
     actor = request_actor(request)
     item = selectors.evidence_get(actor=actor, uid=uid)
     handle = services.evidence_download(actor=actor, item=item, reason=payload.reason)
-    return _file_response(handle, item)
+    return evidence_file_response(handle, item)
 
 
-def _file_response(handle, item: EvidenceItem) -> FileResponse:
-    response = FileResponse(handle, as_attachment=True, filename=item.original_name,
-                            content_type=item.content_type or "application/octet-stream")
-    response["Cache-Control"] = "no-store"
-    response["X-Content-SHA256"] = item.sha256
-    return response
 
 
 @router.post("/evidence/{uid}/share", response={201: ShareOut, 400: ErrorOut}, auth=SESSION_ONLY)
@@ -253,13 +247,3 @@ def evidence_custody(request, uid: UUID):
                           CustodyEntryOut(seq=e.seq, time=e.created_at, actor=e.actor_label, role=e.role,
                                           organisation=e.organisation_label, action=e.action, reason=e.reason,
                                           outcome=e.outcome, details=e.details) for e in log.entries])
-
-
-def export_response(package: services.ExportPackage) -> HttpResponse:
-    """Stream the package and let the file go: it is unlinked at once and vanishes when closed."""
-    handle = open(package.path, "rb")  # noqa: SIM115  (FileResponse closes it)
-    os.unlink(package.path)
-    response = FileResponse(handle, as_attachment=True, filename=package.filename, content_type="application/zip")
-    response["Cache-Control"] = "no-store"
-    response["X-Content-SHA256"] = package.sha256
-    return response

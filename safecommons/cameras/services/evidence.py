@@ -31,6 +31,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
+from django.core.files.storage import FileSystemStorage
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -119,9 +120,8 @@ def _check_disk(size: int) -> None:
             .aggregate(size=Sum("size"), received=Sum("received")))
     reserved = (owed["size"] or 0) - (owed["received"] or 0)
     paths = [incoming_dir()]
-    location = getattr(evidence_storage, "location", None)  # local originals may sit on another disk
-    if location:
-        paths.append(Path(location))
+    if isinstance(evidence_storage, FileSystemStorage):  # local originals may sit on another disk; S3's do not
+        paths.append(Path(evidence_storage.location))
     for path in paths:
         if _free_bytes(path) - reserved - size < settings.EVIDENCE_MIN_FREE_BYTES:
             raise UploadTooLarge(_("There is not enough free disk space for this file right now. Nothing was "

@@ -264,6 +264,7 @@ def test_every_view_and_download_is_in_the_custody_log_with_the_reason(client_fo
     api = analyst.post(reverse("api:evidence_download", args=[item.uid]), {"reason": "Lab analysis"},
                        content_type="application/json")
     assert b"".join(api.streaming_content) == DATA and api["X-Content-SHA256"] == item.sha256
+    assert api["Content-Length"] == str(len(DATA))
 
     custody = analyst.get(reverse("api:evidence_custody", args=[item.uid])).json()
     assert [(e["action"], e["reason"]) for e in custody["entries"]] == [

@@ -17,8 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from safecommons.cameras.api.evidence import export_response
 from safecommons.cameras.models import EvidenceItem
+from safecommons.cameras.responses import evidence_file_response, export_response
 from safecommons.cameras.selectors import evidence as selectors
 from safecommons.cameras.services import evidence as services
 from safecommons.core.errors import Refused
@@ -104,10 +104,7 @@ def download(request, uid):
     except Refused as exc:
         messages.error(request, str(exc))
         return redirect("cameras:evidence_detail", uid=item.uid)
-    response = FileResponse(handle, as_attachment=True, filename=item.original_name,
-                            content_type=item.content_type or "application/octet-stream")
-    response["Cache-Control"] = "no-store"
-    return response
+    return evidence_file_response(handle, item)
 
 
 @login_required
@@ -155,9 +152,7 @@ def shared(request, token: str):
         link = services.evidence_shared_get(token=token)
         if request.method == "POST":
             item, handle = services.evidence_shared_download(token=token)
-            response = FileResponse(handle, as_attachment=True, filename=item.original_name,
-                                    content_type=item.content_type or "application/octet-stream")
-            response["Cache-Control"] = "no-store"
+            response = evidence_file_response(handle, item)
             response["Referrer-Policy"] = "no-referrer"
             return response
     except Refused as exc:
