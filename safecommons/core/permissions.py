@@ -197,10 +197,17 @@ def _camera_register(actor: Actor, organisation) -> bool:
 
 
 def _camera_manage(actor: Actor, camera) -> bool:
+    """The owner; for an organisation's camera its staff, and the staff of the security company managing it
+    for as long as the two have an agreement in force (cameras/selectors/registry.py: camera_manage_q)."""
     if camera.owner_user_id is not None:
         return actor.api_key_id is None and camera.owner_user_id == actor.user_id
-    return actor.holds(PARTNER_ROLES, camera.owner_organisation_id) or (
-        camera.managed_by_id is not None and actor.holds(PARTNER_ROLES, camera.managed_by_id))
+    if actor.holds(PARTNER_ROLES, camera.owner_organisation_id):
+        return True
+    if camera.managed_by_id is None or not actor.holds(PARTNER_ROLES, camera.managed_by_id):
+        return False
+    from safecommons.partners.selectors import agreement_in_force_between
+
+    return agreement_in_force_between(camera.managed_by_id, camera.owner_organisation_id)
 
 
 # Cameras: who canvasses and asks for footage, who handles evidence, who may watch a granted live stream.

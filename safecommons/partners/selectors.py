@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from safecommons.core.permissions import STAFF_ROLES, Actor, require
 from safecommons.core.roles import Role
-from safecommons.partners.models import Agreement, AgreementGrant, ApiKey, DataFlow, Organisation
+from safecommons.partners.models import Agreement, AgreementGrant, AgreementParty, ApiKey, DataFlow, Organisation
 
 
 def grant_covering(*, scope: str, provider_id: int, recipient_id: int, on: date | None = None) -> AgreementGrant | None:
@@ -26,6 +28,18 @@ def agreement_in_force_between(first_id: int, second_id: int, on: date | None = 
     today = on or timezone.localdate()
     return (Agreement.objects.filter(parties=first_id).filter(parties=second_id)
             .filter(status=Agreement.Status.SIGNED, effective_from__lte=today, expires_on__gte=today).exists())
+
+
+def partners_in_force_with(organisation_ids: set[int], on: date | None = None) -> set[int]:
+    """The other parties of the signed agreements in force (any scope) that name any of the organisations:
+    for a security company, the clients it may act for today."""
+    if not organisation_ids:
+        return set()
+    today = on or timezone.localdate()
+    agreements = Agreement.objects.filter(parties__in=organisation_ids, status=Agreement.Status.SIGNED,
+                                          effective_from__lte=today, expires_on__gte=today)
+    return set(AgreementParty.objects.filter(agreement__in=agreements).exclude(organisation_id__in=organisation_ids)
+               .values_list("organisation_id", flat=True))
 
 
 def recipients_granted(*, scope: str, provider_id: int, on: date | None = None) -> QuerySet[Organisation]:
@@ -109,37 +123,43 @@ def organisations_managed(*, actor: Actor) -> QuerySet[Organisation]:
 
 
 # --- Everyone a recipient may receive a scope from, for reads that ask about many providers at once (a
-# canvass can find the cameras of hundreds of organisations). Cached, since agreements change rarely and
-# these reads are hot: the key holds today's date (a grant ends with its agreement's last day) and a
-# generation that every change to an agreement or its grants moves once committed (apps.py), so a
-# terminated agreement stops the flow for the next read in every process that shares the cache.
+# canvass can find the cameras of hundreds of organisations). Cached in a shared cache (Redis) only, since
+# agreements change rarely and these reads are hot: the key holds today's date (a grant ends with its
+# agreement's last day) and a generation that every change to an agreement or its grants moves, at once
+# and again when it commits (apps.py), so a terminated agreement stops the flow from the next read on.
 
 PROVIDERS_CACHE_SECONDS = 300
 _GENERATION_KEY = "partners:agreements:generation"
 
 
 def agreements_generation() -> int:
-    return cache.get_or_set(_GENERATION_KEY, 1, timeout=None)
+    # Seeded with the time, never a constant: a generation key that was evicted must not come back as a
+    # number that answers cached before the eviction were filed under.
+    return cache.get_or_set(_GENERATION_KEY, time.time_ns, timeout=None)
 
 
 def agreements_changed() -> None:
     """Move the generation: every cached answer of `providers_granting` is stale from now on."""
     try:
         cache.incr(_GENERATION_KEY)
-    except ValueError:  # not there (evicted, or never read): any new value invalidates as well
-        cache.set(_GENERATION_KEY, int(timezone.now().timestamp()), timeout=None)
+    except ValueError:  # not there (evicted, or never read): a new time-seeded value invalidates as well
+        cache.set(_GENERATION_KEY, time.time_ns(), timeout=None)
 
 
 def providers_granting(*, scope: str, recipient_id: int) -> frozenset[int]:
     """The organisations whose `scope` data may flow to the recipient today: for each of them,
     `grant_covering(scope=scope, provider_id=it, recipient_id=recipient_id)` finds a grant."""
     today = timezone.localdate()
+    # Only a cache every process shares (Redis) may hold the answer: with a memory cache per process, a
+    # termination seen by one would not reach the others.
+    shared = bool(settings.REDIS_URL)
     key = f"partners:providers:{scope}:{recipient_id}:{today.isoformat()}:{agreements_generation()}"
-    found = cache.get(key)
+    found = cache.get(key) if shared else None
     if found is None:
         found = frozenset(AgreementGrant.objects.filter(
             scope=scope, recipient_id=recipient_id, agreement__status=Agreement.Status.SIGNED,
             agreement__effective_from__lte=today, agreement__expires_on__gte=today,
         ).values_list("provider_id", flat=True))
-        cache.set(key, found, timeout=PROVIDERS_CACHE_SECONDS)
+        if shared:
+            cache.set(key, found, timeout=PROVIDERS_CACHE_SECONDS)
     return found

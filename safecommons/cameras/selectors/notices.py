@@ -5,16 +5,19 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from safecommons.cameras.models import OwnerNotice
-from safecommons.core.permissions import PARTNER_ROLES, Actor
+from safecommons.cameras.selectors.registry import camera_manage_q
+from safecommons.core.permissions import Actor
 
 
 def owner_notices(*, actor: Actor) -> QuerySet[OwnerNotice]:
     """Every notice the actor may read, newest first."""
     if actor.user_id is None or actor.api_key_id is not None:
         return OwnerNotice.objects.none()
-    organisations = actor.organisation_ids(PARTNER_ROLES)
-    return (OwnerNotice.objects.filter(Q(user_id=actor.user_id) | Q(organisation_id__in=organisations)
-                                       | Q(camera__managed_by_id__in=organisations))
+    # Addressed to the actor, or to an organisation whose camera they manage (the rule's reach: a security
+    # company's staff only while its agreement with the client is in force).
+    addressed = Q(user_id=actor.user_id) | Q(organisation_id__isnull=False)
+    return (OwnerNotice.objects.filter(addressed & (Q(user_id=actor.user_id)
+                                                    | camera_manage_q(actor=actor, prefix="camera__")))
             .select_related("camera", "footage_request", "canvass"))
 
 

@@ -11,17 +11,29 @@ from django.utils import timezone
 
 from safecommons.cameras.models import Camera
 from safecommons.core.permissions import PARTNER_ROLES, Actor, may, require
+from safecommons.partners import selectors as partner_selectors
 from safecommons.partners.models import Agreement, Organisation, OrganisationKind, Site
 
 COVERAGE_MIN_COUNT = 3
 
 
+def camera_manage_q(*, actor: Actor, prefix: str = "") -> Q:
+    """The reach of the camera.manage rule as a filter (``prefix``: the path to the camera, e.g. "camera__"):
+    the actor's own cameras, their organisations', and those their security company manages for a client
+    it has an agreement in force with."""
+    organisations = actor.organisation_ids(PARTNER_ROLES)
+    q = Q(**{f"{prefix}owner_organisation_id__in": organisations})
+    clients = partner_selectors.partners_in_force_with(organisations)
+    if clients:
+        q |= Q(**{f"{prefix}managed_by_id__in": organisations, f"{prefix}owner_organisation_id__in": clients})
+    if actor.user_id is not None and actor.api_key_id is None:
+        q |= Q(**{f"{prefix}owner_user_id": actor.user_id})
+    return q
+
+
 def cameras_managed(*, actor: Actor) -> QuerySet[Camera]:
     """The cameras the actor may edit: their own, and those of the organisations they work for or manage for."""
-    organisations = actor.organisation_ids(PARTNER_ROLES)
-    mine = Q(owner_user_id=actor.user_id) if actor.user_id is not None else Q(pk__in=[])
-    return (Camera.objects.filter(mine | Q(owner_organisation_id__in=organisations)
-                                  | Q(managed_by_id__in=organisations))
+    return (Camera.objects.filter(camera_manage_q(actor=actor))
             .exclude(status=Camera.Status.WITHDRAWN).select_related("owner_organisation", "site"))
 
 

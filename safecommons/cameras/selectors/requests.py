@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from safecommons.accounts.models import Membership
 from safecommons.cameras.models import FootageRequest
-from safecommons.core.permissions import PARTNER_ROLES, Actor, require
-
-
-def _managed_cameras_q(actor: Actor) -> Q:
-    # The same reach as the camera.manage rule, withdrawn cameras included: their history stays visible.
-    organisations = actor.organisation_ids(PARTNER_ROLES)
-    q = Q(camera__owner_organisation_id__in=organisations) | Q(camera__managed_by_id__in=organisations)
-    if actor.user_id is not None and actor.api_key_id is None:
-        q |= Q(camera__owner_user_id=actor.user_id)
-    return q
+from safecommons.cameras.selectors.registry import camera_manage_q
+from safecommons.core.permissions import Actor, require
 
 
 def footage_requests_for_owner(*, actor: Actor) -> QuerySet[FootageRequest]:
@@ -24,7 +16,7 @@ def footage_requests_for_owner(*, actor: Actor) -> QuerySet[FootageRequest]:
         return FootageRequest.objects.none()
     pending_first = Case(When(status=FootageRequest.Status.PENDING, then=Value(0)), default=Value(1),
                          output_field=IntegerField())
-    return (FootageRequest.objects.filter(_managed_cameras_q(actor))
+    return (FootageRequest.objects.filter(camera_manage_q(actor=actor, prefix="camera__"))
             .select_related("camera", "agency", "officer")
             .order_by(pending_first, "-created_at", "-pk"))
 

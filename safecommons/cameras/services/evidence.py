@@ -59,6 +59,10 @@ class UploadTooLarge(Refused):
     """The declared size, or a chunk, is over the configured limit (HTTP 413)."""
 
 
+class RequestClosed(Refused):
+    """The request an owner's file was for was answered or expired before the file was in."""
+
+
 class OffsetMismatch(Refused):
     """A chunk was sent for an offset other than the one we hold (HTTP 409); `offset` says where to resume."""
 
@@ -93,6 +97,11 @@ def _upload_target(*, actor: Actor, case_number: str, footage_request: FootageRe
         require(actor, "evidence.upload", footage_request)
         if footage_request.expires_at <= timezone.now():
             raise Refused(_("This request has expired; files can no longer be sent for it."))
+        from safecommons.cameras.services.requests import footage_may_flow
+
+        if not footage_may_flow(footage_request):
+            raise Refused(_("The agreement under which this request was made is no longer in force, so no "
+                            "footage may be sent for it."))
         return footage_request.agency, footage_request.case_number
     case_number = case_number.strip()
     if not case_number:
@@ -289,6 +298,14 @@ def evidence_upload_complete(*, actor: Actor, upload: EvidenceUpload) -> Evidenc
         item.file.save("original", _PartFile(stream, name=str(part)), save=False)
         try:
             with transaction.atomic():
+                if upload.footage_request_id is not None:
+                    # Checked again under the request's lock: the owner may have declined (or the request
+                    # expired) while this file was being hashed, and then nothing of it may stay.
+                    footage_request = FootageRequest.objects.select_for_update().get(pk=upload.footage_request_id)
+                    if (footage_request.status != FootageRequest.Status.PENDING
+                            or footage_request.expires_at <= timezone.now()):
+                        raise RequestClosed(_("You may no longer add files here: the request was answered or "
+                                              "has expired."))
                 item.save()
                 upload.status, upload.item = EvidenceUpload.Status.COMPLETE, item
                 upload.save(update_fields=["status", "item", "updated_at"])

@@ -17,6 +17,8 @@ from safecommons.cameras.services.notices import owner_notify
 from safecommons.core.audit.services import audit_record
 from safecommons.core.errors import Refused
 from safecommons.core.permissions import Actor, require
+from safecommons.partners import selectors as partner_selectors
+from safecommons.partners.models import Scope
 
 ANSWER_ACTIONS = {
     FootageRequest.Status.APPROVED: "footage.approved",
@@ -48,6 +50,9 @@ def footage_request_answer(*, actor: Actor, footage_request: FootageRequest, ans
             raise Refused(_("This request has expired; it can no longer be answered."))
         if answer == FootageRequest.Status.APPROVED and not locked.evidence.exists():
             raise Refused(_("Upload at least one file before sending the footage."))
+        if answer == FootageRequest.Status.APPROVED and not footage_may_flow(locked):
+            raise Refused(_("The agreement under which this request was made is no longer in force, so no "
+                            "footage may be sent for it. You can still decline it or say there is none."))
         declined = answer == FootageRequest.Status.DECLINED
         locked.status = answer
         locked.answered_at = now
@@ -64,6 +69,15 @@ def footage_request_answer(*, actor: Actor, footage_request: FootageRequest, ans
             audit_record(action=ANSWER_ACTIONS[answer], actor=actor, target=locked, details=details)
     footage_request.refresh_from_db()
     return footage_request
+
+
+def footage_may_flow(footage_request: FootageRequest) -> bool:
+    """Whether footage may go to the requesting agency now: always from a resident's camera (registering is
+    consent to be asked), from an organisation's only under an agreement in force with the
+    footage-on-request scope (checked again when the footage is sent, not only when it was asked for)."""
+    owner = footage_request.camera.owner_organisation_id
+    return owner is None or partner_selectors.grant_covering(
+        scope=Scope.FOOTAGE_ON_REQUEST, provider_id=owner, recipient_id=footage_request.agency_id) is not None
 
 
 def footage_requests_expire() -> int:

@@ -20,8 +20,8 @@ from safecommons.core.audit.models import AuditEntry
 from safecommons.core.errors import Refused
 from safecommons.core.permissions import actor_for_user
 from safecommons.core.roles import Role
-from safecommons.partners.models import OrganisationKind
-from safecommons.partners.tests.factories import OrganisationFactory
+from safecommons.partners.models import OrganisationKind, Scope
+from safecommons.partners.tests.factories import OrganisationFactory, agreement_between
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +39,8 @@ def resident_request(people, agency):
 
 @pytest.fixture
 def business_request(people, agency, partner):
+    # A request to an organisation's camera exists only under a footage-on-request agreement.
+    agreement_between(partner, agency, Scope.FOOTAGE_ON_REQUEST)
     camera = camera_of(people[Role.PARTNER_MEMBER], organisation=partner, name="Loading dock")
     return footage_request_to(camera, agency=agency, officer=people[Role.OFFICER], case_number="24-000777")
 

@@ -57,3 +57,46 @@ def test_files_of_a_request_left_to_expire_are_discarded(people, pending):
     FootageRequest.objects.filter(pk=pending.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     assert request_services.footage_requests_expire() == 1
     assert not EvidenceItem.objects.exists()
+
+
+def test_a_decline_while_the_last_file_is_being_hashed_keeps_nothing(people, pending, monkeypatch):
+    from safecommons.cameras.services import evidence as evidence_services
+    from safecommons.cameras.tests.factories_evidence import evidence_upload
+    from safecommons.core.errors import Refused
+
+    hash_of = evidence_services._sha256_of
+
+    def slow_hash(stream):  # the owner declines in another tab while the hash runs
+        request_services.footage_request_answer(actor=actor_for_user(people[Role.RESIDENT]),
+                                                footage_request=pending, answer=FootageRequest.Status.DECLINED)
+        return hash_of(stream)
+
+    monkeypatch.setattr(evidence_services, "_sha256_of", slow_hash)
+    with pytest.raises(Refused, match="no longer add files"):
+        evidence_upload(people[Role.RESIDENT], b"late file" * 100, footage_request=pending)
+    assert not EvidenceItem.objects.exists()
+    pending.refresh_from_db()
+    assert pending.status == FootageRequest.Status.DECLINED
+
+
+def test_an_organisation_sends_no_footage_once_its_agreement_has_ended(people, agency, partner):
+    from safecommons.cameras.tests.factories_evidence import evidence_upload
+    from safecommons.core.errors import Refused
+    from safecommons.partners.models import Agreement, Scope
+    from safecommons.partners.tests.factories import agreement_between
+
+    program = agreement_between(partner, agency, Scope.FOOTAGE_ON_REQUEST)
+    camera = camera_of(people[Role.PARTNER_MEMBER], organisation=partner, name="Loading dock")
+    request = footage_request_to(camera, agency=agency, officer=people[Role.OFFICER])
+    evidence_item(people[Role.PARTNER_MEMBER], b"dock clip" * 100, footage_request=request)
+
+    Agreement.objects.filter(pk=program.pk).update(status=Agreement.Status.TERMINATED)
+    staff = actor_for_user(people[Role.PARTNER_MEMBER])
+    with pytest.raises(Refused, match="no longer in force"):
+        evidence_upload(people[Role.PARTNER_MEMBER], b"another clip" * 100, footage_request=request)
+    with pytest.raises(Refused, match="no longer in force"):
+        request_services.footage_request_answer(actor=staff, footage_request=request,
+                                                answer=FootageRequest.Status.APPROVED)
+    request_services.footage_request_answer(actor=staff, footage_request=request,
+                                            answer=FootageRequest.Status.NO_FOOTAGE)
+    assert not EvidenceItem.objects.exists()  # what was uploaded never reached the police
