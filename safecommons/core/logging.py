@@ -7,17 +7,25 @@ each frame (a tip's text or a passphrase must not travel by email either).
 """
 
 import logging
+import re
 
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
+# Paths that carry a secret (a share link's signed token): logged with the secret cut out.
+SECRET_PATHS = re.compile(r"^(/cameras/evidence/shared/)[^/?]+")
+
 
 class NoClientAddress(logging.Filter):
-    """uvicorn's access lines, and its websocket lines ('%s - "WebSocket %s" …'), start with the client."""
+    """uvicorn's access lines, and its websocket lines ('%s - "WebSocket %s" …'), start with the client;
+    access lines then carry the method and the path, which may hold a secret."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         names_client = record.name == "uvicorn.access" or str(record.msg).startswith('%s - "WebSocket')
         if names_client and isinstance(record.args, tuple) and record.args:
-            record.args = ("-", *record.args[1:])
+            args = ["-", *record.args[1:]]
+            if record.name == "uvicorn.access" and len(args) > 2 and isinstance(args[2], str):
+                args[2] = SECRET_PATHS.sub(r"\1…", args[2])
+            record.args = tuple(args)
         return True
 
 

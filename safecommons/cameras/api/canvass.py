@@ -57,7 +57,7 @@ class CanvassResultOut(BaseModel):
     camera_id: int
     rank: int
     distance_m: float
-    off_axis_deg: float
+    off_axis_deg: float | None
     longitude: float
     latitude: float
     approximate: bool
@@ -113,7 +113,7 @@ def _summary(canvass: Canvass) -> dict:
 
 
 def _canvass_out(actor, canvass: Canvass, limit: int) -> dict:
-    sent = list(canvass.requests.all())
+    sent = list(canvass_selectors.canvass_requests(canvass))
     results, total = canvass_selectors.canvass_results_page(actor=actor, canvass=canvass, requests=sent,
                                                              limit=max(1, min(limit, MAX_LIMIT)))
     requests = canvass_selectors.footage_requests_for_canvass(actor=actor, canvass=canvass, requests=sent)

@@ -54,7 +54,12 @@ def _out(footage_request: FootageRequest, *, badge: bool = False) -> FootageRequ
         expires_at=footage_request.expires_at, created_at=footage_request.created_at,
         status=footage_request.status, status_label=str(footage_request.get_status_display()),
         answered_at=footage_request.answered_at, answer_note=footage_request.answer_note,
-        files_sent=footage_request.evidence.count())
+        files_sent=_files_sent(footage_request))
+
+
+def _files_sent(footage_request: FootageRequest) -> int:
+    counted = getattr(footage_request, "files_sent", None)  # annotated on lists
+    return footage_request.evidence.count() if counted is None else counted
 
 
 @router.get("/footage-requests", response=list[FootageRequestOut], auth=SESSION_ONLY)

@@ -31,7 +31,9 @@ from safecommons.core.roles import Role
 from safecommons.partners import selectors as partner_selectors
 from safecommons.partners.models import Organisation, OrganisationKind, Scope
 
-APPROXIMATE_DISTANCE_M = 25.0
+# An approximate camera's distance is given in bands this wide, and its angles not at all: with exact figures,
+# a few canvasses around a block would pin down a camera whose owner kept its spot to themselves.
+APPROXIMATE_DISTANCE_M = 100.0
 # What a canvass reads of each camera it finds (the owner is loaded only for an approved request).
 CAMERA_FIELDS = ("id", "owner_user_id", "owner_organisation_id", "longitude", "latitude", "bearing_deg", "fov_deg",
                  "range_m", "placement", "retention_days", "share_exact_location", "preferred_contact",
@@ -99,8 +101,8 @@ class CanvassRow:
 
     camera_id: int
     rank: int
-    distance_m: float  # rounded up to APPROXIMATE_DISTANCE_M when approximate
-    off_axis_deg: float
+    distance_m: float  # rounded up to a band of APPROXIMATE_DISTANCE_M when approximate
+    off_axis_deg: float | None  # None when approximate
     longitude: float
     latitude: float
     approximate: bool  # the position is the centre of the camera's block, not the camera
@@ -171,6 +173,11 @@ def providers_sharing_footage(*, provider_ids: set[int], agency_id: int) -> set[
                & provider_ids)
 
 
+def canvass_requests(canvass: Canvass) -> QuerySet[FootageRequest]:
+    """The requests sent from a canvass, with what an approved one shows of its camera's owner."""
+    return canvass.requests.select_related("camera__owner_user", "camera__owner_organisation")
+
+
 def canvass_results(*, actor: Actor, canvass: Canvass, now: datetime | None = None,
                     requests: list[FootageRequest] | None = None) -> list[CanvassRow]:
     """The canvass's ranked results as the officer sees them (see the module's notes on what is withheld).
@@ -185,7 +192,7 @@ def canvass_results_page(*, actor: Actor, canvass: Canvass, limit: int | None = 
     now = now or timezone.now()
     sighted, total = _canvass_found(actor=actor, canvass=canvass, now=now, limit=limit)
     if requests is None:
-        requests = list(canvass.requests.all())
+        requests = list(canvass_requests(canvass))
     asked = {request.camera_id: request for request in requests}
     return [_row(item, canvass, asked.get(item.camera.pk), now) for item in sighted], total
 
@@ -204,9 +211,10 @@ def _row(item: Sighted, canvass: Canvass, request: FootageRequest | None, now: d
         latitude, longitude, distance = camera.latitude, camera.longitude, round(item.distance_m, 1)
     preserve_by = canvass.window_start + timedelta(days=camera.retention_days)
     approved = request is not None and request.status == FootageRequest.Status.APPROVED
-    name, contact = owner_identity(camera) if approved else ("", "")
+    name, contact = owner_identity(request.camera) if approved else ("", "")  # its owner loaded with it
     return CanvassRow(
-        camera_id=camera.pk, rank=item.rank, distance_m=distance, off_axis_deg=round(item.off_axis_deg),
+        camera_id=camera.pk, rank=item.rank, distance_m=distance,
+        off_axis_deg=None if approximate else round(item.off_axis_deg),
         longitude=longitude, latitude=latitude, approximate=approximate,
         bearing_deg=None if approximate else camera.bearing_deg, fov_deg=camera.fov_deg, range_m=camera.range_m,
         placement=camera.placement, owner_kind=owner_kind(camera), retention_days=camera.retention_days,

@@ -107,10 +107,13 @@ class CoverageCell:
 
 
 def coverage_density(*, min_count: int = COVERAGE_MIN_COUNT) -> list[CoverageCell]:
-    """Active cameras counted per hexagonal cell; cells with fewer than `min_count` are left out, so that no
-    single camera (or pair) can be located from the map."""
+    """Active cameras counted per hexagonal cell. A cell is shown only with at least `min_count` cameras of
+    at least `min_count` different owners, so that no single camera, and no single house or business with a
+    few cameras, can be picked out from the map."""
     rows = (Camera.objects.filter(status=Camera.Status.ACTIVE).values("coverage_cell")
-            .annotate(count=Count("id")).filter(count__gte=min_count).order_by("coverage_cell"))
+            .annotate(count=Count("id"), owners=Count("owner_user", distinct=True)
+                      + Count("owner_organisation", distinct=True))
+            .filter(count__gte=min_count, owners__gte=min_count).order_by("coverage_cell"))
     return [CoverageCell(row["coverage_cell"], row["count"],
                          [(lon, lat) for lat, lon in h3.cell_to_boundary(row["coverage_cell"])])
             for row in rows]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 
 from safecommons.accounts.models import Membership
 from safecommons.cameras.models import FootageRequest
@@ -17,7 +17,7 @@ def footage_requests_for_owner(*, actor: Actor) -> QuerySet[FootageRequest]:
     pending_first = Case(When(status=FootageRequest.Status.PENDING, then=Value(0)), default=Value(1),
                          output_field=IntegerField())
     return (FootageRequest.objects.filter(camera_manage_q(actor=actor, prefix="camera__"))
-            .select_related("camera", "agency", "officer")
+            .select_related("camera", "agency", "officer").annotate(files_sent=Count("evidence"))
             .order_by(pending_first, "-created_at", "-pk"))
 
 

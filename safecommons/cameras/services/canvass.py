@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from safecommons.cameras.index import camera_index
 from safecommons.cameras.models import Canvass, FootageRequest, Offense, OwnerNotice
 from safecommons.cameras.selectors.canvass import canvass_cameras
 from safecommons.cameras.services.notices import owner_notify
@@ -58,13 +59,15 @@ def canvass_open(*, actor: Actor, agency: Organisation, case_number: str, offens
     if window_start < now - MAX_WINDOW_AGE:
         raise Refused(_("The time window cannot start more than ten years ago."))
 
+    canvass = Canvass(
+        agency=agency, officer_id=actor.user_id, case_number=case_number, offense=offense, reason=reason,
+        longitude=longitude, latitude=latitude, radius_m=radius_m, window_start=window_start, window_end=window_end,
+    )
+    # The search runs before the transaction: in a process that has not built its index yet, building it takes
+    # seconds, and no write lock may be held meanwhile (SQLite would stall every other writer).
+    sighted = canvass_cameras(actor=actor, canvass=canvass, now=now)
     with transaction.atomic():
-        canvass = Canvass.objects.create(
-            agency=agency, officer_id=actor.user_id, case_number=case_number, offense=offense, reason=reason,
-            longitude=longitude, latitude=latitude, radius_m=radius_m, window_start=window_start,
-            window_end=window_end,
-        )
-        sighted = canvass_cameras(actor=actor, canvass=canvass, now=now)
+        canvass.save()
         nudged = _retention_nudge(canvass, [item.camera for item in sighted], now)
         audit_record(action="canvass.opened", actor=actor, target=canvass, organisation=agency, reason=reason,
                      details={"case_number": case_number, "offense": offense, "radius_m": radius_m,
@@ -107,6 +110,7 @@ def footage_requests_send(*, actor: Actor, canvass: Canvass, camera_ids: list[in
     if not wanted:
         raise Refused(_("Pick at least one camera."))
     now = timezone.now()
+    camera_index().fresh()  # built (if need be) before the transaction below takes the write lock
     with transaction.atomic():
         # Two clicks at once must not ask the same camera twice (and the constraint would fail the second).
         Canvass.objects.select_for_update().filter(pk=canvass.pk).first()

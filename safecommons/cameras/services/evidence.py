@@ -373,6 +373,18 @@ def evidence_download(*, actor: Actor, item: EvidenceItem, reason: str) -> IO[by
     return handle
 
 
+def evidence_preview_open(*, actor: Actor, item: EvidenceItem) -> IO[bytes] | None:
+    """The preview image (None when there is none), after recording that it was looked at: a frame of the
+    footage is a view of it."""
+    require(actor, "evidence.view", item)
+    if not item.preview:
+        return None
+    handle = item.preview.open("rb")
+    audit_record(action="evidence.preview_viewed", actor=actor, target=item,
+                 details={"case_number": item.case_number})
+    return handle
+
+
 @dataclass(frozen=True)
 class ShareLink:
     token: str
@@ -501,12 +513,15 @@ def evidence_export(*, actor: Actor, case_number: str, reason: str,
 
     reason = _reason_required(reason)
     case_number = case_number.strip()
+    if not case_number:  # a package is one case's: its manifest and custody entries name it
+        raise Refused(_("Give the case number to export."))
     chosen = list(items) if items is not None else list(evidence_locker(actor=actor, case_number=case_number))
     if not chosen:
         raise Refused(_("There is nothing in the locker under this case number."))
     for item in chosen:
         require(actor, "evidence.export", item)
-    case_number = case_number or chosen[0].case_number
+    if any(item.case_number.lower() != case_number.lower() for item in chosen):
+        raise Refused(_("A package holds the items of one case only."))
     created = timezone.now()
     membership = actor.primary_membership
     exporter = {"label": actor.label, "role": membership.role if membership else "",
@@ -648,17 +663,24 @@ def evidence_rehash_all(progress: Callable[[int], object] | None = None) -> Reha
     return report
 
 
-def evidence_drafts_discard(*, footage_request: FootageRequest) -> int:
+def evidence_drafts_discard(*, footage_request: FootageRequest, by: str = "camera owner") -> int:
     """The files an owner uploaded for a request they then declined, answered "no footage" or let expire:
-    never handed over, so not kept (the storage copies are deleted too). Returns how many."""
-    discarded = 0
+    never handed over, so not kept. The rows go with the caller's transaction, the stored copies once it
+    commits (a rollback must not leave rows whose files are gone). `by` labels the audit entries (never the
+    person: a decline names nobody). Returns how many."""
+    doomed, count = [], 0
     for item in footage_request.evidence.all():
-        for stored in (item.file, item.preview):
-            if stored:
-                stored.storage.delete(stored.name)
-        audit_record(action="evidence.discarded", actor_label="camera owner", target=item,
+        count += 1
+        doomed += [(stored.storage, stored.name) for stored in (item.file, item.preview) if stored]
+        audit_record(action="evidence.discarded", actor_label=by, target=item,
                      details={"case_number": item.case_number, "sha256": item.sha256, "size": item.size,
                               "why": footage_request.status})
         item.delete()
-        discarded += 1
-    return discarded
+
+    def delete_stored() -> None:
+        for storage, name in doomed:
+            storage.delete(name)
+
+    if doomed:
+        transaction.on_commit(delete_stored, robust=True)
+    return count

@@ -134,16 +134,20 @@ def live_stream_open(*, actor: Actor, grant: LiveGrant, reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise Refused(_("Say why you are opening the live view (e.g. the incident or case number)."))
-    refusal = _open_refusal(grant, timezone.now())
-    if refusal is not None:
-        code, message = refusal
-        # Recorded outside any caller's transaction: a refusal must stay on the record.
-        audit_record(action="live.opened", actor=actor, target=grant, organisation=grant.agency, reason=reason[:300],
-                     outcome=AuditEntry.Outcome.DENIED, details={"camera": grant.camera_id, "refused": code})
-        raise Refused(message)
     with transaction.atomic():
-        opening = LiveOpening.objects.create(grant=grant, officer_id=actor.user_id, reason=reason[:300])
-        audit_record(action="live.opened", actor=actor, target=grant, organisation=grant.agency, reason=opening.reason,
-                     details={"camera": grant.camera_id, "opening": opening.pk})
-        owner_notify(kind=OwnerNotice.Kind.LIVE_OPENED, camera=grant.camera, email=False)
-    return crypto.stream_url_decrypt(grant.stream_url_encrypted)
+        # Read again under a lock: a revocation that committed a moment ago must be seen, and one that comes a
+        # moment later waits for this opening to be on the record.
+        grant = LiveGrant.objects.select_for_update().select_related("camera", "agency", "agreement").get(pk=grant.pk)
+        refusal = _open_refusal(grant, timezone.now())
+        if refusal is None:
+            address = crypto.stream_url_decrypt(grant.stream_url_encrypted)  # before the owner is told of it
+            opening = LiveOpening.objects.create(grant=grant, officer_id=actor.user_id, reason=reason[:300])
+            audit_record(action="live.opened", actor=actor, target=grant, organisation=grant.agency,
+                         reason=opening.reason, details={"camera": grant.camera_id, "opening": opening.pk})
+            owner_notify(kind=OwnerNotice.Kind.LIVE_OPENED, camera=grant.camera, email=False)
+            return address
+    code, message = refusal
+    # Recorded outside the transaction above: a refusal must stay on the record.
+    audit_record(action="live.opened", actor=actor, target=grant, organisation=grant.agency, reason=reason[:300],
+                 outcome=AuditEntry.Outcome.DENIED, details={"camera": grant.camera_id, "refused": code})
+    raise Refused(message)

@@ -93,7 +93,7 @@ def footage_requests_expire() -> int:
                 continue
             footage_request.status = FootageRequest.Status.EXPIRED
             footage_request.save(update_fields=["status", "updated_at"])
-            evidence_drafts_discard(footage_request=footage_request)
+            evidence_drafts_discard(footage_request=footage_request, by="system")
             owner_notify(kind=OwnerNotice.Kind.REQUEST_EXPIRED, camera=footage_request.camera,
                          footage_request=footage_request, email=False)
             audit_record(action="footage.expired", actor_label="system", target=footage_request,

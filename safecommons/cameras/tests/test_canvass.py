@@ -43,7 +43,8 @@ def test_a_canvass_finds_exactly_the_cameras_that_see_the_point_best_view_first(
     resident = people[Role.RESIDENT]
     near = camera_near(owner_user=resident, from_bearing=0, distance_m=10)
     farther = camera_near(owner_user=resident, from_bearing=90, distance_m=35)
-    at_the_edge_of_view = camera_near(owner_user=resident, from_bearing=180, distance_m=12, turned_deg=40)
+    at_the_edge_of_view = camera_near(owner_user=resident, from_bearing=180, distance_m=12, turned_deg=40,
+                                      share_exact_location=True)
     camera_near(owner_user=resident, from_bearing=45, distance_m=10, turned_deg=180)  # looks away
     camera_near(owner_user=resident, from_bearing=270, distance_m=10, turned_deg=50)  # 50° off a 90° view
     camera_near(owner_user=resident, from_bearing=300, distance_m=55, range_m=50)  # beyond its range
@@ -122,9 +123,9 @@ def test_the_officer_sees_an_approximate_position_unless_the_owner_shares_it(peo
     shown = camera_near(owner_user=people[Role.RESIDENT], from_bearing=90, distance_m=30, share_exact_location=True)
     rows = {row.camera_id: row for row in canvass_selectors.canvass_results(
         actor=actor_for_user(officer), canvass=canvass_of_point(officer, agency))}
-    assert rows[hidden.pk].approximate and rows[hidden.pk].bearing_deg is None
+    assert rows[hidden.pk].approximate and rows[hidden.pk].bearing_deg is None and rows[hidden.pk].off_axis_deg is None
     assert (rows[hidden.pk].latitude, rows[hidden.pk].longitude) != (hidden.latitude, hidden.longitude)
-    assert rows[hidden.pk].distance_m == 25  # 12 m, rounded up to the band
+    assert rows[hidden.pk].distance_m == 100  # 12 m, rounded up to the band
     assert not rows[shown.pk].approximate
     assert (rows[shown.pk].latitude, rows[shown.pk].longitude, rows[shown.pk].bearing_deg) == (
         shown.latitude, shown.longitude, shown.bearing_deg)

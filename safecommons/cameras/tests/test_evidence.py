@@ -362,6 +362,8 @@ def test_an_image_preview_is_made_from_a_copy_and_the_original_is_untouched(clie
         assert hashlib.sha256(original.read()).hexdigest() == item.sha256
     page = client_for(people[Role.OFFICER]).get(reverse("cameras:evidence_preview", args=[item.uid]))
     assert page.status_code == 200 and page["Content-Type"] == "image/jpeg"
+    assert AuditEntry.objects.filter(action="evidence.preview_viewed", object_id=str(item.pk),
+                                     actor_id=people[Role.OFFICER].pk).exists()  # a frame is a view of it
 
 
 def test_a_video_without_ffmpeg_has_no_preview_and_the_page_says_so(client_for, people, monkeypatch):

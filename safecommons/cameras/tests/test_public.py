@@ -9,6 +9,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from safecommons.accounts.tests.factories import UserFactory
 from safecommons.cameras import services
 from safecommons.cameras.models import Camera, FootageRequest, LiveGrant, LiveOpening, Offense
 from safecommons.cameras.selectors import transparency as transparency_selectors
@@ -24,10 +25,11 @@ SPOT = {"latitude": 44.977753, "longitude": -93.265011}
 
 
 def make_cameras(people, count, *, latitude=SPOT["latitude"], longitude=SPOT["longitude"], **extra):
-    resident = actor_for_user(people[Role.RESIDENT])
-    return [services.camera_register(actor=resident, name=f"Cam {i}", latitude=latitude + i * 1e-6,
+    """`count` cameras side by side, each of a different resident (the first is the shared fixture's)."""
+    owners = [people[Role.RESIDENT], *(UserFactory() for _ in range(count - 1))]
+    return [services.camera_register(actor=actor_for_user(owner), name=f"Cam {i}", latitude=latitude + i * 1e-6,
                                      longitude=longitude, bearing_deg=0, fov_deg=90, range_m=20, retention_days=7,
-                                     **extra) for i in range(count)]
+                                     **extra) for i, owner in enumerate(owners)]
 
 
 def footage_request(camera, agency, officer, *, offense, status, made):
@@ -46,7 +48,7 @@ def test_anyone_sees_the_coverage_page_and_api(client, client_for, people):
     make_cameras(people, 3)
     for who in (client, client_for(people[Role.OFFICER])):
         page = who.get(reverse("cameras:coverage"))
-        assert page.status_code == 200 and b"fewer than 3 cameras" in page.content
+        assert page.status_code == 200 and b"at least 3 cameras of at least 3 different owners" in page.content
         data = who.get("/api/cameras/coverage").json()
         assert data["type"] == "FeatureCollection" and [f["properties"]["count"] for f in data["features"]] == [3]
 
@@ -65,6 +67,14 @@ def test_coverage_hides_small_cells_and_never_gives_a_camera_position(client, pe
     for camera in dense:
         assert f"{camera.latitude}" not in body and f"{camera.longitude}" not in body
     assert "Cam 0" not in body and "44.99" not in body
+
+
+def test_a_cell_of_one_owners_cameras_is_never_shown(client, people):
+    resident = actor_for_user(people[Role.RESIDENT])
+    for i in range(5):  # one house, five cameras: the cell would point at that house
+        services.camera_register(actor=resident, name=f"Cam {i}", latitude=SPOT["latitude"] + i * 1e-6,
+                                 longitude=SPOT["longitude"], bearing_deg=0, fov_deg=90, range_m=20, retention_days=7)
+    assert client.get("/api/cameras/coverage").json()["features"] == []
 
 
 def test_paused_and_withdrawn_cameras_do_not_count(client, people):

@@ -3,7 +3,7 @@ counts cameras per cell and never shows one."""
 
 import pytest
 
-from safecommons.accounts.tests.factories import MembershipFactory
+from safecommons.accounts.tests.factories import MembershipFactory, UserFactory
 from safecommons.cameras import selectors, services
 from safecommons.cameras.models import Camera
 from safecommons.core.errors import Refused
@@ -97,9 +97,13 @@ def test_a_csv_without_the_columns_is_refused_whole(people, partner):
 
 def test_the_public_coverage_map_counts_per_cell_and_hides_sparse_cells(people, partner):
     admin = actor_for_user(people[Role.PARTNER_ADMIN])
-    rows = "".join(f"B-{i},Cam {i},44.9800{i},-93.2700{i},0,90,40,outdoor,7,no,no,\n" for i in range(4))
+    rows = "".join(f"B-{i},Cam {i},44.9800{i},-93.2700{i},0,90,40,outdoor,7,no,no,\n" for i in range(2))
     rows += "C-1,Lonely,44.90,-93.10,0,90,40,outdoor,7,no,no,\n"
     services.cameras_import_csv(actor=admin, organisation=partner, text=CSV_HEADER + rows)
+    assert selectors.coverage_density() == []  # two cameras of one owner: never shown
+    for n, neighbour in enumerate((people[Role.RESIDENT], UserFactory())):  # two neighbours join in
+        services.camera_register(actor=actor_for_user(neighbour), **{**FRONT_DOOR, "latitude": 44.98003 + n * 1e-5,
+                                                                     "longitude": -93.27003})
     cells = selectors.coverage_density()
     assert [c.count for c in cells] == [4]
     assert len(cells[0].boundary) == 6

@@ -60,9 +60,9 @@ def test_the_coverage_map_draws_hexagons_without_calling_other_hosts(transaction
     from safecommons.cameras import services
     from safecommons.core.permissions import actor_for_user
 
-    owner = actor_for_user(UserFactory())
-    for i in range(3):
-        services.camera_register(actor=owner, name=f"Cam {i}", latitude=44.9777 + i * 1e-6, longitude=-93.265,
+    for i in range(3):  # three neighbours' cameras: a cell needs three owners to be shown
+        services.camera_register(actor=actor_for_user(UserFactory()), name=f"Cam {i}", latitude=44.9777 + i * 1e-6,
+                                 longitude=-93.265,
                                  bearing_deg=0, fov_deg=90, range_m=20, retention_days=7)
     page = browser.new_page()
     elsewhere: list[str] = []

@@ -42,12 +42,14 @@ def test_police_see_nothing_of_an_owners_upload_until_it_is_sent(client_for, peo
 
 
 @pytest.mark.parametrize("answer", [FootageRequest.Status.DECLINED, FootageRequest.Status.NO_FOOTAGE])
-def test_files_uploaded_but_not_sent_are_discarded_with_the_answer(people, pending, answer):
+def test_files_uploaded_but_not_sent_are_discarded_with_the_answer(people, pending, answer,
+                                                                   django_capture_on_commit_callbacks):
     item = evidence_item(people[Role.RESIDENT], b"not for the police" * 50, footage_request=pending)
     storage, name = item.file.storage, item.file.name
     assert storage.exists(name)
-    request_services.footage_request_answer(actor=actor_for_user(people[Role.RESIDENT]), footage_request=pending,
-                                            answer=answer)
+    with django_capture_on_commit_callbacks(execute=True):  # the stored copy goes once the answer commits
+        request_services.footage_request_answer(actor=actor_for_user(people[Role.RESIDENT]),
+                                                footage_request=pending, answer=answer)
     assert not EvidenceItem.objects.exists()
     assert not storage.exists(name)
 

@@ -97,7 +97,7 @@ def _canvass(actor, canvass_id: int) -> Canvass:
 def canvass_detail(request, canvass_id: int):
     actor = actor_for_user(request.user)
     canvass = _canvass(actor, canvass_id)
-    sent = list(canvass.requests.all())
+    sent = list(canvass_selectors.canvass_requests(canvass))
     results, total = canvass_selectors.canvass_results_page(actor=actor, canvass=canvass, requests=sent,
                                                              limit=PAGE_RESULTS)
     requests = canvass_selectors.footage_requests_for_canvass(actor=actor, canvass=canvass, requests=sent)

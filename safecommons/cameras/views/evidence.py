@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -83,10 +84,11 @@ def detail(request, uid):
 
 @login_required
 def preview(request, uid):
-    item = _item(actor_for_user(request.user), uid)
-    if not item.preview:
+    actor = actor_for_user(request.user)
+    handle = services.evidence_preview_open(actor=actor, item=_item(actor, uid))
+    if handle is None:
         raise Http404
-    response = FileResponse(item.preview.open("rb"), content_type="image/jpeg")
+    response = FileResponse(handle, content_type="image/jpeg")
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -140,7 +142,8 @@ def export(request):
                                            reason=form.cleaned_data["reason"])
     except Refused as exc:
         messages.error(request, str(exc))
-        return redirect(reverse("cameras:evidence_locker") + "?case=" + request.POST.get("case_number", ""))
+        query = urlencode({"case": request.POST.get("case_number", "")})
+        return redirect(f"{reverse('cameras:evidence_locker')}?{query}")
     return export_response(package)
 
 

@@ -18,7 +18,7 @@
         L.geoJSON(areas, {
           style: function () { return { color: "#6b6b6b", weight: 1, fillOpacity: 0, interactive: false }; },
           onEachFeature: function (feature, layer) {
-            layer.bindTooltip(feature.properties.name, { permanent: true, direction: "center", className: "area-label" });
+            layer.bindTooltip(document.createTextNode(feature.properties.name), { permanent: true, direction: "center", className: "area-label" });
           }
         }).addTo(map).bringToBack();
       })

@@ -53,7 +53,7 @@
       L.polygon(sector(camera.lat, camera.lon, camera.bearing, camera.fov, camera.range),
                 { color: colour, weight: 1, fillOpacity: 0.25 }).addTo(group);
       L.circleMarker([camera.lat, camera.lon], { radius: 5, color: colour, fillOpacity: 1 })
-        .bindTooltip(camera.name).on("click", function () { window.location.href = camera.url; }).addTo(group);
+        .bindTooltip(document.createTextNode(camera.name)).on("click", function () { window.location.href = camera.url; }).addTo(group);
     });
     if (cameras.length) { map.fitBounds(group.getBounds(), { padding: [20, 20], maxZoom: 18 }); }
     else { map.setView([0, 0], 2); }
