@@ -15,6 +15,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from safecommons.core.bodylimit import BodySizeLimit  # noqa: E402
 from safecommons.core.consumers import EventsConsumer  # noqa: E402
 
 if settings.EMBEDDED_WORKER:
@@ -24,7 +25,7 @@ if settings.EMBEDDED_WORKER:
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodySizeLimit(django_asgi_app, max_bytes=settings.MAX_UPLOAD_BYTES),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter([path("ws/events/", EventsConsumer.as_asgi())]))
         ),
