@@ -50,7 +50,7 @@ for _path in (REPO_ROOT, BENCH_DIR):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from pgsetup import database_prepare, log  # noqa: E402
+from pgsetup import database_prepare, env_number, log  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://safecommons_bench@127.0.0.1:5432/safecommons_canvass_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/7"  # a database number of its own
@@ -61,14 +61,6 @@ MAX_RANGE_M = 1000.0
 TARGET_RATIO = 0.25
 TARGET_P95_MS = 25.0
 SERVER_START_LIMIT_S = 90.0
-
-
-def env_number(name: str, default: float) -> float:
-    raw = os.environ.get(name, "")
-    try:
-        return float(raw) if raw else default
-    except ValueError:
-        raise SystemExit(f"{name} must be a number, not {raw!r}") from None
 
 
 N_CAMERAS = int(env_number("BENCH_CANVASS_CAMERAS", 1_000_000))

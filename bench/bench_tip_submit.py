@@ -45,7 +45,7 @@ for _path in (REPO_ROOT, BENCH_DIR):  # bench/ for tip_bench_settings and tip_pe
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from pgsetup import database_prepare, log  # noqa: E402  (bench/ is on the path from here on)
+from pgsetup import database_prepare, env_number, log  # noqa: E402  (bench/ is on the path from here on)
 
 DEFAULT_DATABASE_URL = "postgres://safecommons_bench@127.0.0.1:5432/safecommons_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -55,14 +55,6 @@ TARGET_RATIO = 0.5
 SERVER_START_LIMIT_S = 90.0
 WORKER_SETTLE_S = 3.0
 PROFILE_REQUESTS = 300
-
-
-def env_number(name: str, default: float) -> float:
-    raw = os.environ.get(name, "")
-    try:
-        return float(raw) if raw else default
-    except ValueError:
-        raise SystemExit(f"{name} must be a number, not {raw!r}") from None
 
 
 WORKERS = int(env_number("BENCH_TIP_WORKERS", 3))

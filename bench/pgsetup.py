@@ -14,6 +14,15 @@ from urllib.parse import urlparse
 ROLE_CONNECTION_LIMIT = 60
 
 
+def env_number(name: str, default: float) -> float:
+    """A number from the environment, `default` when unset; a benchmark stops on anything else."""
+    raw = os.environ.get(name, "")
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        raise SystemExit(f"{name} must be a number, not {raw!r}") from None
+
+
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
