@@ -122,6 +122,24 @@ class Scope(models.TextChoices):
     CRIME_DATA = "crime_data", _("Crime data")
 
 
+def _in_force(prefix: str, on) -> models.Q:
+    today = on or timezone.localdate()
+    return models.Q(**{f"{prefix}status": Agreement.Status.SIGNED, f"{prefix}effective_from__lte": today,
+                       f"{prefix}expires_on__gte": today})
+
+
+class AgreementQuerySet(models.QuerySet):
+    def in_force(self, on=None):
+        """Signed and in force on `on` (today): the only agreements any data may flow under."""
+        return self.filter(_in_force("", on))
+
+
+class AgreementGrantQuerySet(models.QuerySet):
+    def in_force(self, on=None):
+        """Grants of agreements signed and in force on `on` (today)."""
+        return self.filter(_in_force("agreement__", on))
+
+
 class Agreement(TimeStampedModel):
     """A partnership agreement (MOU). Data flows only under an active one with a matching grant."""
 
@@ -141,6 +159,8 @@ class Agreement(TimeStampedModel):
     document = models.FileField(upload_to="agreements/%Y/", blank=True)
     document_sha256 = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    objects = AgreementQuerySet.as_manager()
 
     class Meta:
         ordering = ["-effective_from", "title"]
@@ -197,6 +217,8 @@ class AgreementGrant(models.Model):
     scope = models.CharField(max_length=30, choices=Scope.choices)
     provider = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="grants_given")
     recipient = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="grants_received")
+
+    objects = AgreementGrantQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -25,9 +25,7 @@ def grant_covering(*, scope: str, provider_id: int, recipient_id: int, on: date 
 
 def agreement_in_force_between(first_id: int, second_id: int, on: date | None = None) -> bool:
     """Whether the two organisations are parties to a signed agreement in force (any scope)."""
-    today = on or timezone.localdate()
-    return (Agreement.objects.filter(parties=first_id).filter(parties=second_id)
-            .filter(status=Agreement.Status.SIGNED, effective_from__lte=today, expires_on__gte=today).exists())
+    return Agreement.objects.filter(parties=first_id).filter(parties=second_id).in_force(on).exists()
 
 
 def partners_in_force_with(organisation_ids: set[int], on: date | None = None) -> set[int]:
@@ -35,23 +33,15 @@ def partners_in_force_with(organisation_ids: set[int], on: date | None = None) -
     for a security company, the clients it may act for today."""
     if not organisation_ids:
         return set()
-    today = on or timezone.localdate()
-    agreements = Agreement.objects.filter(parties__in=organisation_ids, status=Agreement.Status.SIGNED,
-                                          effective_from__lte=today, expires_on__gte=today)
+    agreements = Agreement.objects.filter(parties__in=organisation_ids).in_force(on)
     return set(AgreementParty.objects.filter(agreement__in=agreements).exclude(organisation_id__in=organisation_ids)
                .values_list("organisation_id", flat=True))
 
 
 def recipients_granted(*, scope: str, provider_id: int, on: date | None = None) -> QuerySet[Organisation]:
     """The organisations a grant in force lets `scope` data flow to from the provider (for pick lists)."""
-    today = on or timezone.localdate()
-    return Organisation.objects.filter(
-        grants_received__scope=scope,
-        grants_received__provider_id=provider_id,
-        grants_received__agreement__status=Agreement.Status.SIGNED,
-        grants_received__agreement__effective_from__lte=today,
-        grants_received__agreement__expires_on__gte=today,
-    ).distinct()
+    grants = AgreementGrant.objects.filter(scope=scope, provider_id=provider_id).in_force(on)
+    return Organisation.objects.filter(pk__in=grants.values("recipient_id"))
 
 
 def grant_to_any(
@@ -59,16 +49,9 @@ def grant_to_any(
 ) -> AgreementGrant | None:
     """Like `grant_covering`, for the first of several possible recipients (e.g. all of an actor's
     organisations) that a grant in force covers, in one query."""
-    today = on or timezone.localdate()
     return (
-        AgreementGrant.objects.filter(
-            scope=scope,
-            provider_id=provider_id,
-            recipient_id__in=recipient_ids,
-            agreement__status=Agreement.Status.SIGNED,
-            agreement__effective_from__lte=today,
-            agreement__expires_on__gte=today,
-        )
+        AgreementGrant.objects.filter(scope=scope, provider_id=provider_id, recipient_id__in=recipient_ids)
+        .in_force(on)
         .select_related("agreement", "recipient")
         .order_by("-agreement__expires_on", "recipient_id")
         .first()
@@ -156,10 +139,8 @@ def providers_granting(*, scope: str, recipient_id: int) -> frozenset[int]:
     key = f"partners:providers:{scope}:{recipient_id}:{today.isoformat()}:{agreements_generation()}"
     found = cache.get(key) if shared else None
     if found is None:
-        found = frozenset(AgreementGrant.objects.filter(
-            scope=scope, recipient_id=recipient_id, agreement__status=Agreement.Status.SIGNED,
-            agreement__effective_from__lte=today, agreement__expires_on__gte=today,
-        ).values_list("provider_id", flat=True))
+        found = frozenset(AgreementGrant.objects.filter(scope=scope, recipient_id=recipient_id).in_force(today)
+                          .values_list("provider_id", flat=True))
         if shared:
             cache.set(key, found, timeout=PROVIDERS_CACHE_SECONDS)
     return found

@@ -12,7 +12,7 @@ from django.utils import timezone
 from safecommons.core.permissions import TIP_COORDINATORS, TIP_OFFICER_ROLES, Actor, may, require
 from safecommons.core.roles import Role
 from safecommons.core.sphere import bounding_box
-from safecommons.partners.models import Agreement, AgreementGrant, Organisation, OrganisationKind, Scope
+from safecommons.partners.models import AgreementGrant, Organisation, OrganisationKind, Scope
 from safecommons.tips import relate
 from safecommons.tips.models import RelatedTip, RetentionRule, RoutingRule, Tip, TipMessage, TipReferral
 
@@ -132,12 +132,9 @@ def referrals_for(*, actor: Actor) -> QuerySet[TipReferral]:
     """Referrals to the actor's organisations, while an agreement in force still covers them."""
     require(actor, "tip.referrals")
     organisations = actor.organisation_ids({Role.PARTNER_MEMBER, Role.PARTNER_ADMIN})
-    today = timezone.localdate()
     in_force = AgreementGrant.objects.filter(
         scope=Scope.TIP_REFERRALS, provider_id=OuterRef("tip__agency_id"), recipient_id=OuterRef("organisation_id"),
-        agreement__status=Agreement.Status.SIGNED, agreement__effective_from__lte=today,
-        agreement__expires_on__gte=today,
-    )
+    ).in_force()
     return (TipReferral.objects.filter(organisation_id__in=organisations).filter(Exists(in_force))
             .select_related("organisation"))
 

@@ -12,14 +12,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
-from safecommons.cameras.models import EvidenceItem, EvidenceUpload, FootageRequest
+from safecommons.cameras.models import EvidenceItem, EvidenceUpload
 from safecommons.cameras.responses import evidence_file_response, export_response
 from safecommons.cameras.selectors import evidence as selectors
 from safecommons.cameras.services import evidence as services
 from safecommons.cameras.services.evidence import UPLOAD_ABANDON_AFTER, OffsetMismatch, UploadTooLarge
 from safecommons.core.api import SESSION_ONLY, request_actor
 from safecommons.core.errors import Refused
-from safecommons.partners.models import Organisation
 
 router = Router(tags=["cameras"])
 
@@ -143,14 +142,14 @@ def evidence_upload_start(request, payload: UploadStartIn):
     (camera owner), the file's name and exact size, and optionally its SHA-256. Then PUT the bytes in
     chunks of at most `chunk_bytes` at the offset given."""
     actor = request_actor(request)
-    footage_request = (FootageRequest.objects.select_related("camera").get(pk=payload.footage_request_id)
-                       if payload.footage_request_id is not None else None)
+    footage_request, agency = selectors.upload_target(footage_request_id=payload.footage_request_id,
+                                                      agency_id=payload.agency_id)
     try:
         upload = services.evidence_upload_start(
             actor=actor, filename=payload.filename, size=payload.size, content_type=payload.content_type,
             sha256=payload.sha256, description=payload.description, case_number=payload.case_number,
             footage_request=footage_request,
-            agency=Organisation.objects.get(pk=payload.agency_id) if payload.agency_id is not None else None)
+            agency=agency)
     except UploadTooLarge as exc:
         return _too_large(exc)
     return Status(201, UploadStartOut(id=upload.uid, offset=upload.received,

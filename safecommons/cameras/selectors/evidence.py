@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from safecommons.cameras.models import EvidenceItem, EvidenceUpload, FootageRequest
 from safecommons.core.audit.models import AuditEntry
 from safecommons.core.permissions import EVIDENCE_ROLES, Actor, require
+from safecommons.partners.models import Organisation
 
 
 def evidence_locker(*, actor: Actor, case_number: str | None = None) -> QuerySet[EvidenceItem]:
@@ -63,3 +64,13 @@ def evidence_for_request(*, actor: Actor, footage_request: FootageRequest) -> Qu
     """What the owner has sent for their request: names and sizes, for the owner's page."""
     require(actor, "footage.answer", footage_request)
     return footage_request.evidence.order_by("received_at", "pk")
+
+
+def upload_target(*, footage_request_id: int | None, agency_id: int | None,
+                  ) -> tuple[FootageRequest | None, Organisation | None]:
+    """What an upload names by id: the request it answers, or the agency whose locker it goes to (either
+    may be None; DoesNotExist for an unknown id). Whether the actor may upload there is the service's check."""
+    footage_request = (FootageRequest.objects.select_related("camera").get(pk=footage_request_id)
+                       if footage_request_id is not None else None)
+    agency = Organisation.objects.get(pk=agency_id) if agency_id is not None else None
+    return footage_request, agency

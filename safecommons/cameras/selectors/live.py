@@ -11,7 +11,7 @@ from django.utils import timezone
 from safecommons.cameras.models import Camera, LiveGrant, LiveOpening
 from safecommons.cameras.selectors.registry import cameras_managed
 from safecommons.core.permissions import CANVASS_ROLES, Actor, may, require
-from safecommons.partners.models import Agreement, AgreementGrant, Organisation, OrganisationKind, Scope
+from safecommons.partners.models import AgreementGrant, Organisation, OrganisationKind, Scope
 from safecommons.partners.selectors import recipients_granted
 
 
@@ -26,13 +26,10 @@ def live_agencies_for(*, camera: Camera) -> QuerySet[Organisation]:
 def live_agreement_in_force(*, grant: LiveGrant, on=None) -> bool:
     """Whether the agreement the grant was made under is still signed, in force and still lets live camera
     access flow from the camera's owner to the agency."""
-    today = on or timezone.localdate()
     return AgreementGrant.objects.filter(
         agreement_id=grant.agreement_id, scope=Scope.LIVE_CAMERA_ACCESS,
         provider_id=grant.camera.owner_organisation_id, recipient_id=grant.agency_id,
-        agreement__status=Agreement.Status.SIGNED, agreement__effective_from__lte=today,
-        agreement__expires_on__gte=today,
-    ).exists()
+    ).in_force(on).exists()
 
 
 def _grants() -> QuerySet[LiveGrant]:

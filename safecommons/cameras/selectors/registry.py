@@ -7,12 +7,11 @@ from dataclasses import dataclass
 import h3
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
 
 from safecommons.cameras.models import Camera
 from safecommons.core.permissions import PARTNER_ROLES, Actor, may, require
 from safecommons.partners import selectors as partner_selectors
-from safecommons.partners.models import Agreement, Organisation, OrganisationKind, Site
+from safecommons.partners.models import Organisation, OrganisationKind, Site
 
 COVERAGE_MIN_COUNT = 3
 
@@ -70,14 +69,11 @@ def registration_choices(*, actor: Actor) -> list[RegisterFor]:
     choices += [RegisterFor(organisation) for organisation in own]
     if actor.api_key_id is not None:
         return choices
-    today = timezone.localdate()
     for company in own:
         if company.kind != OrganisationKind.SECURITY_COMPANY:
             continue
-        in_force = Agreement.objects.filter(parties=company, status=Agreement.Status.SIGNED,
-                                            effective_from__lte=today, expires_on__gte=today)
-        clients = (Organisation.objects.filter(agreements__in=in_force).exclude(pk__in=own_ids)
-                   .exclude(kind__in=_NOT_CLIENTS).distinct().order_by("name"))
+        clients = (Organisation.objects.filter(pk__in=partner_selectors.partners_in_force_with({company.pk}))
+                   .exclude(pk__in=own_ids).exclude(kind__in=_NOT_CLIENTS).order_by("name"))
         choices += [RegisterFor(client, company) for client in clients if may(actor, "camera.register", client)]
     return choices
 
