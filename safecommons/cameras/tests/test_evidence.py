@@ -459,6 +459,7 @@ def test_evidence_staff_see_the_locker_of_their_agency(client_for, people, role)
     client = client_for(people[role])
     page = client.get(reverse("cameras:evidence_locker") + "?case=24-001234")
     assert page.status_code == 200 and item.original_name in page.content.decode()
+    assert "Case 24-001234: 1 file<" in page.content.decode()
     assert "js/cameras-upload.js" in page.content.decode()
     assert [i["uid"] for i in client.get(reverse("api:evidence_list")).json()] == [str(item.uid)]
     assert client.get(reverse("api:evidence_list") + "?case_number=other").json() == []
