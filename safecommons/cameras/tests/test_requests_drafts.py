@@ -34,6 +34,8 @@ def test_police_see_nothing_of_an_owners_upload_until_it_is_sent(client_for, peo
     assert not evidence_selectors.evidence_locker(actor=officer).exists()
     assert not may(officer, "evidence.view", item) and not may(officer, "evidence.custody", item)
     assert client_for(people[Role.OFFICER]).get(f"/api/cameras/evidence/{item.uid}").status_code == 403
+    page = client_for(people[Role.RESIDENT]).get(f"/cameras/requests/{pending.pk}/").content.decode()
+    assert "Files uploaded, not sent yet" in page and item.original_name in page  # the owner is told so
 
     request_services.footage_request_answer(actor=actor_for_user(people[Role.RESIDENT]), footage_request=pending,
                                             answer=FootageRequest.Status.APPROVED)
