@@ -17,17 +17,31 @@ from django.urls import path  # noqa: E402
 
 from safecommons.core.bodylimit import BodySizeLimit  # noqa: E402
 from safecommons.core.consumers import EventsConsumer  # noqa: E402
+from safecommons.incidents.consumers import AlarmStatusConsumer, IncidentsConsumer  # noqa: E402
 
 if settings.EMBEDDED_WORKER:
     from safecommons.core.worker import embedded_worker_start
 
     embedded_worker_start()
 
+# Browsers: same-origin only, signed in by their session.
+browser_sockets = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter([
+    path("ws/events/", EventsConsumer.as_asgi()),
+    path("ws/incidents/", IncidentsConsumer.as_asgi()),
+])))
+# Machines (alarm centers): no Origin to check; an API key in the Authorization header, which no web page
+# can set on a WebSocket.
+machine_sockets = URLRouter([path("ws/alarms/status/", AlarmStatusConsumer.as_asgi())])
+
+
+async def websockets(scope, receive, send):
+    app = machine_sockets if scope["path"].startswith("/ws/alarms/") else browser_sockets
+    return await app(scope, receive, send)
+
+
 application = ProtocolTypeRouter(
     {
         "http": BodySizeLimit(django_asgi_app, max_bytes=settings.MAX_UPLOAD_BYTES),
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter([path("ws/events/", EventsConsumer.as_asgi())]))
-        ),
+        "websocket": websockets,
     }
 )

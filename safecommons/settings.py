@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "safecommons.tips",
     "safecommons.reports",
     "safecommons.cameras",
+    "safecommons.incidents",
     "safecommons.demo",
 ]
 
@@ -276,6 +277,13 @@ STORAGES = {
 FOOTAGE_REQUEST_DAYS = env_int("FOOTAGE_REQUEST_DAYS", 14)
 # Live camera access: key for the stream addresses at rest (defaults to one derived from SECRET_KEY).
 LIVE_STREAM_KEY = os.environ.get("LIVE_STREAM_KEY", "")
+
+# Alarm events (ASAP-style exchange): a second alarm from the same permit within this window joins the
+# incident still open; an event received by the center longer ago than ALARM_STALE_SECONDS is refused
+# as stale, as is one dated more than ALARM_CLOCK_SKEW_SECONDS in the future.
+ALARM_DUPLICATE_WINDOW_SECONDS = env_int("ALARM_DUPLICATE_WINDOW_SECONDS", 600)
+ALARM_STALE_SECONDS = env_int("ALARM_STALE_SECONDS", 300)
+ALARM_CLOCK_SKEW_SECONDS = env_int("ALARM_CLOCK_SKEW_SECONDS", 60)
 
 # Behind a reverse proxy: how many proxies of ours append to X-Forwarded-For (0: use the connection's
 # address). Only ever used to count tries under a keyed hash (tips/throttle.py), never stored.

@@ -80,6 +80,11 @@ class Actor:
     def is_partner_staff(self) -> bool:
         return self.holds(PARTNER_ROLES)
 
+    @property
+    def is_monitoring_operator(self) -> bool:
+        """Works a security company's live console (hands incidents to police)."""
+        return bool(incident_companies(self))
+
 
 ANONYMOUS = Actor(user_id=None, label="anonymous")
 
@@ -242,6 +247,58 @@ def _evidence_handed_over(item) -> bool:
     return item.footage_request_id is None or item.footage_request.status == FootageRequest.Status.APPROVED
 
 
+# Live incidents: a security company's operators hand incidents to an agency only under an agreement in
+# force granting it alarm events; the agency's officers and supervisors work them (the live board).
+INCIDENT_POLICE_ROLES = frozenset({Role.OFFICER, Role.SUPERVISOR})
+INCIDENT_OPERATOR_ROLES = frozenset({Role.SECURITY_OPERATOR, Role.PARTNER_ADMIN})
+COMMENDATION_ROLES = frozenset({Role.SUPERVISOR, Role.AGENCY_ADMIN})
+ALARM_STATS_ROLES = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ANALYST, Role.AGENCY_ADMIN})
+
+
+def incident_companies(actor: Actor) -> set[int]:
+    """The security companies the actor works for as an operator (people only; alarm centers use keys)."""
+    if actor.api_key_id is not None:
+        return set()
+    return {m.organisation_id for m in actor.memberships
+            if m.role in INCIDENT_OPERATOR_ROLES and m.organisation_kind == "security_company"}
+
+
+def incident_handoff_company(actor: Actor, agency) -> int | None:
+    """The first of the actor's security companies that an agreement in force lets hand alarm events and
+    incidents to `agency`; None when there is none."""
+    from safecommons.partners.models import Scope
+    from safecommons.partners.selectors import grant_covering
+
+    for company_id in sorted(incident_companies(actor)):
+        if grant_covering(scope=Scope.ALARM_EVENTS, provider_id=company_id, recipient_id=agency.pk):
+            return company_id
+    return None
+
+
+def _incident_police(actor: Actor, incident) -> bool:
+    return actor.api_key_id is None and actor.holds(INCIDENT_POLICE_ROLES, incident.agency_id)
+
+
+def _incident_operator(actor: Actor, incident) -> bool:
+    return incident.company_id in incident_companies(actor)
+
+
+def _incident_update(actor: Actor, incident) -> bool:
+    """The company's operators, while the incident is open and the agreement is still in force."""
+    if not incident.is_open or not _incident_operator(actor, incident):
+        return False
+    from safecommons.partners.models import Scope
+    from safecommons.partners.selectors import grant_covering
+
+    return grant_covering(scope=Scope.ALARM_EVENTS, provider_id=incident.company_id,
+                          recipient_id=incident.agency_id) is not None
+
+
+def _commendation_view(actor: Actor, commendation) -> bool:
+    return (commendation.public_consent is True or commendation.recipient_id == actor.user_id
+            or actor.holds(AGENCY_ROLES, commendation.agency_id))
+
+
 RULES: dict[str, Callable[[Actor, Any], bool]] = {
     "organisation.create": lambda actor, _: actor.holds({Role.AGENCY_ADMIN}),
     "organisation.manage": lambda actor, org: _manages(actor, org.pk),
@@ -288,6 +345,23 @@ RULES: dict[str, Callable[[Actor, Any], bool]] = {
     "live.revoke": lambda actor, grant: _camera_manage(actor, grant.camera),
     "live.open": lambda actor, grant: actor.api_key_id is None and actor.holds(CANVASS_ROLES, grant.agency_id),
     "live.list": lambda actor, _: actor.api_key_id is None and actor.holds(CANVASS_ROLES),
+    "incident.open": lambda actor, agency: incident_handoff_company(actor, agency) is not None,
+    "incident.console": lambda actor, _: bool(incident_companies(actor)),
+    "incident.board": lambda actor, _: actor.api_key_id is None and actor.holds(INCIDENT_POLICE_ROLES),
+    "incident.view": lambda actor, incident: _incident_police(actor, incident) or _incident_operator(actor, incident),
+    "incident.update": _incident_update,
+    "incident.dispatch": lambda actor, incident: _incident_police(actor, incident),
+    "incident.message": lambda actor, incident: incident.is_open and (
+        _incident_police(actor, incident) or _incident_update(actor, incident)),
+    "alarm.submit": lambda actor, _: actor.api_key_id is not None and any(
+        m.organisation_kind == "security_company" for m in actor.memberships),
+    "alarm.stats": lambda actor, _: actor.api_key_id is None and (
+        actor.holds(ALARM_STATS_ROLES) or bool(incident_companies(actor))),
+    "commendation.issue": lambda actor, agency: actor.api_key_id is None and actor.holds(
+        COMMENDATION_ROLES, getattr(agency, "pk", None)),
+    "commendation.view": _commendation_view,
+    "commendation.consent": lambda actor, commendation: actor.api_key_id is None
+    and commendation.recipient_id == actor.user_id,
     "tip.queue": _tip_queue,
     "tip.read": _tip_read,
     "tip.work": _tip_read,

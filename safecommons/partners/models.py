@@ -263,6 +263,7 @@ class ApiKey(models.Model):
         PLACES_READ = "places:read", _("Read areas and officer assignments")
         REPORTS_SUBMIT = "reports:submit", _("Submit community reports (Open311)")
         CAMERAS_WRITE = "cameras:write", _("Register and import the organisation's cameras")
+        ALARMS_WRITE = "alarms:write", _("Send alarm events and read their dispatch status (alarm centers)")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class IncidentsConfig(AppConfig):
+    name = "safecommons.incidents"
+    verbose_name = "Live incidents and alarms"

@@ -1,0 +1,334 @@
+"""Getting incident events to everyone watching, in order, with nothing missed.
+
+Each web process holds one `Hub` on its event loop, and every live connection (a watcher) registers with
+it. An event reaches the hubs after its transaction commits: directly in the embedded default (one
+process), through one Redis pub/sub channel in production (every process subscribes once, whatever the
+number of its watchers). The hub serialises the event's text once and hands it to each watcher allowed to
+see it.
+
+Events are numbered without holes (`EventSequence`), so a hub knows when one has not arrived: it waits a
+moment for it, then reads it from the database. A watcher that connects with the last event id it saw first
+gets everything after it from the database, then the live events, with each event exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db.models import Max, Q
+
+from safecommons.incidents.events import Envelope, envelope_for
+from safecommons.incidents.models import IncidentEvent
+
+logger = logging.getLogger(__name__)
+
+GAP_WAIT_SECONDS = 0.25  # how long a missing event may lag behind a later one before it is read from the database
+SWEEP_SECONDS = 5.0  # how often an idle hub checks the database for events whose broadcast was lost
+REPLAY_LIMIT = 5000  # a watcher further behind than this is told to reload instead
+
+
+def redis_channel() -> str:
+    # One database, one channel: events numbered by another database must never mix with ours.
+    return f"safecommons:{settings.DATABASES['default']['NAME']}:incident-events"
+
+
+@dataclass(frozen=True)
+class WatchScope:
+    """What one connection may see: the events of these agencies (police) or companies (operators),
+    optionally of one incident, optionally only some kinds (an alarm center's status feed)."""
+
+    agency_ids: frozenset[int] = frozenset()
+    company_ids: frozenset[int] = frozenset()
+    incident_id: int | None = None
+    kinds: frozenset[str] | None = None
+
+    def sees(self, envelope: Envelope) -> bool:
+        if self.incident_id is not None and envelope.incident_id != self.incident_id:
+            return False
+        if self.kinds is not None and envelope.kind not in self.kinds:
+            return False
+        return envelope.agency_id in self.agency_ids or envelope.company_id in self.company_ids
+
+    def q(self) -> Q:
+        q = Q(agency_id__in=self.agency_ids) | Q(company_id__in=self.company_ids)
+        if self.incident_id is not None:
+            q &= Q(incident_id=self.incident_id)
+        if self.kinds is not None:
+            q &= Q(kind__in=self.kinds)
+        return q
+
+
+@dataclass(eq=False)
+class Watcher:
+    """One connection's place in the stream. `send` writes a text frame to it."""
+
+    scope: WatchScope
+    send: Callable[[str], Awaitable[None]]
+    cursor: int = 0
+    buffering: bool = True
+    _held: list[Envelope] = field(default_factory=list)
+    _queue: asyncio.Queue[str] | None = None
+    _sender: asyncio.Task | None = None
+
+    def offer(self, envelope: Envelope) -> None:
+        if self.buffering:
+            self._held.append(envelope)
+        elif envelope.seq > self.cursor:
+            self.cursor = envelope.seq
+            if self.scope.sees(envelope):
+                self._enqueue(envelope.text)
+
+    def replay(self, envelope: Envelope) -> None:
+        """A stored event read for this watcher (already filtered to what it may see)."""
+        if envelope.seq > self.cursor:
+            self.cursor = envelope.seq
+            self._enqueue(envelope.text)
+
+    def start_live(self) -> None:
+        held, self._held, self.buffering = self._held, [], False
+        for envelope in held:
+            self.offer(envelope)
+
+    def _enqueue(self, text: str) -> None:
+        if self._queue is None:
+            self._queue = asyncio.Queue()
+            self._sender = asyncio.get_running_loop().create_task(self._send_loop())
+        self._queue.put_nowait(text)
+
+    async def _send_loop(self) -> None:
+        assert self._queue is not None
+        while True:
+            text = await self._queue.get()
+            try:
+                await self.send(text)
+            except Exception:  # the connection went away; its disconnect detaches it
+                logger.debug("could not send to a watcher", exc_info=True)
+                return
+
+    def stop(self) -> None:
+        if self._sender is not None:
+            self._sender.cancel()
+
+
+# --- Reading the stored events (sync; run in a thread from the hub).
+
+
+def latest_seq() -> int:
+    return IncidentEvent.objects.aggregate(last=Max("seq"))["last"] or 0
+
+
+def stored_envelopes(*, after: int, up_to: int | None = None, q: Q | None = None,
+                     limit: int | None = None) -> list[Envelope]:
+    events = IncidentEvent.objects.filter(seq__gt=after).select_related("incident__company").order_by("seq")
+    if up_to is not None:
+        events = events.filter(seq__lte=up_to)
+    if q is not None:
+        events = events.filter(q)
+    if limit is not None:
+        events = events[:limit]
+    return [envelope_for(event, event.incident) for event in events]
+
+
+class Hub:
+    """The watchers of one process, fed in event order from the broadcast and, for gaps, the database."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, *, redis_url: str = "") -> None:
+        self.loop = loop
+        self.redis_url = redis_url
+        self.watchers: set[Watcher] = set()
+        self.expected: int | None = None  # the next event number to hand out
+        self.pending: dict[int, Envelope | None] = {}  # None: a number known to have no stored event
+        self._started: asyncio.Future | None = None
+        self._gap_timer: asyncio.TimerHandle | None = None
+        self._filling = False
+        self._tasks: list[asyncio.Task] = []
+
+    # -- watchers
+
+    async def attach(self, watcher: Watcher, *, after: int | None) -> bool:
+        """Register the watcher and bring it up to date from `after` (None: from now). False when it is more
+        than REPLAY_LIMIT events behind: it should reload and reconnect from the page's new state."""
+        await self.start()
+        watcher.buffering = True
+        self.watchers.add(watcher)
+        if after is None:
+            watcher.cursor = await database_sync_to_async(latest_seq)()
+        else:
+            missed = await database_sync_to_async(stored_envelopes)(after=after, q=watcher.scope.q(),
+                                                                    limit=REPLAY_LIMIT + 1)
+            if len(missed) > REPLAY_LIMIT:
+                self.detach(watcher)
+                return False
+            watcher.cursor = after
+            for envelope in missed:
+                watcher.replay(envelope)
+        watcher.start_live()
+        return True
+
+    def detach(self, watcher: Watcher) -> None:
+        self.watchers.discard(watcher)
+        watcher.stop()
+
+    # -- events in
+
+    def receive(self, envelope: Envelope) -> None:
+        """An event from the broadcast (on the hub's loop)."""
+        if self.expected is not None and envelope.seq < self.expected:
+            return  # already handed out (read from the database while its broadcast lagged)
+        self.pending[envelope.seq] = envelope
+        self._drain()
+
+    def _drain(self) -> None:
+        if self.expected is None:
+            return
+        while self.expected in self.pending:
+            envelope = self.pending.pop(self.expected)
+            self.expected += 1
+            if envelope is None:
+                continue
+            for watcher in tuple(self.watchers):
+                watcher.offer(envelope)
+        if self.pending and self._gap_timer is None and not self._filling:
+            self._gap_timer = self.loop.call_later(GAP_WAIT_SECONDS, self._gap_timeout)
+
+    def _gap_timeout(self) -> None:
+        self._gap_timer = None
+        if self.pending:
+            self._tasks.append(self.loop.create_task(self.fill_from_database(up_to=max(self.pending))))
+
+    async def fill_from_database(self, *, up_to: int | None = None) -> None:
+        """Read the events from `expected` to `up_to` (default: the latest) that the broadcast has not
+        brought, and hand them out in order."""
+        if self.expected is None or self._filling:
+            return
+        self._filling = True
+        try:
+            stored = await database_sync_to_async(stored_envelopes)(after=self.expected - 1, up_to=up_to)
+            for envelope in stored:
+                self.pending.setdefault(envelope.seq, envelope)
+            if stored:
+                # Numbers are dense, so one that is not stored by now was deleted with its incident.
+                last = stored[-1].seq
+                for missing in range(self.expected, last + 1):
+                    self.pending.setdefault(missing, None)
+        except Exception:
+            logger.exception("could not read missed incident events")
+        finally:
+            self._filling = False
+        self._drain()
+
+    # -- life
+
+    async def start(self) -> None:
+        if self._started is None:
+            self._started = self.loop.create_future()
+            try:
+                if self.redis_url:
+                    ready = self.loop.create_future()
+                    self._tasks.append(self.loop.create_task(self._listen_redis(ready)))
+                    await ready  # subscribed before we read where the stream stands: nothing falls between
+                self.expected = await database_sync_to_async(latest_seq)() + 1
+                for seq in [s for s in self.pending if s < self.expected]:
+                    del self.pending[seq]
+                self._tasks.append(self.loop.create_task(self._sweep()))
+                self._started.set_result(True)
+            except BaseException as error:
+                self._started.set_exception(error)
+                self._started = None
+                raise
+            self._drain()
+        else:
+            await self._started
+
+    async def _listen_redis(self, ready: asyncio.Future) -> None:
+        import redis.asyncio as aioredis
+
+        while True:
+            client = aioredis.from_url(self.redis_url)
+            try:
+                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                await pubsub.subscribe(redis_channel())
+                if not ready.done():
+                    ready.set_result(True)
+                else:  # resubscribed after a drop: what was published meanwhile comes from the database
+                    await self.fill_from_database()
+                async for message in pubsub.listen():
+                    if message.get("type") == "message":
+                        self.receive(Envelope.from_wire(message["data"]))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("incident broadcast: lost Redis, reconnecting", exc_info=True)
+                await asyncio.sleep(1)
+            finally:
+                await client.aclose()
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            if self.watchers and not self.pending:
+                try:
+                    latest = await database_sync_to_async(latest_seq)()
+                except Exception:
+                    logger.exception("could not read the latest incident event")
+                    continue
+                if self.expected is not None and latest >= self.expected:
+                    await self.fill_from_database(up_to=latest)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for watcher in tuple(self.watchers):
+            self.detach(watcher)
+
+
+# --- One hub per process (per event loop, which in a server is one).
+
+_hub: Hub | None = None
+_hub_lock = threading.Lock()
+
+
+def hub_for_this_loop() -> Hub:
+    """The hub of the running loop, made on first use (a server has one loop; tests make several)."""
+    global _hub
+    loop = asyncio.get_running_loop()
+    with _hub_lock:
+        if _hub is None or _hub.loop is not loop or loop.is_closed():
+            _hub = Hub(loop, redis_url=settings.REDIS_URL)
+        return _hub
+
+
+_redis_client = None
+
+
+def publish(envelope: Envelope) -> None:
+    """Hand a committed event to every hub. A failure here loses nothing: hubs read gaps from the database."""
+    global _redis_client
+    try:
+        if settings.REDIS_URL:
+            if _redis_client is None:
+                import redis
+
+                _redis_client = redis.Redis.from_url(settings.REDIS_URL)
+            _redis_client.publish(redis_channel(), envelope.to_wire())
+            return
+        hub = _hub
+        if hub is None or hub.loop.is_closed():
+            return  # nobody is watching in this process
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is hub.loop:
+            hub.receive(envelope)
+        else:
+            hub.loop.call_soon_threadsafe(hub.receive, envelope)
+    except Exception:
+        logger.exception("could not broadcast incident event %s; watchers will read it from the database",
+                         envelope.seq)
