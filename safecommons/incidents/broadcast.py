@@ -66,43 +66,43 @@ class WatchScope:
 
 @dataclass(eq=False)
 class Watcher:
-    """One connection's place in the stream. `send` writes a text frame to it."""
+    """One connection's place in the stream. `send` writes a text frame to it; nothing is sent before
+    `open()` (the connection is accepted only once the watcher is registered and caught up)."""
 
     scope: WatchScope
     send: Callable[[str], Awaitable[None]]
     cursor: int = 0
     buffering: bool = True
     _held: list[Envelope] = field(default_factory=list)
-    _queue: asyncio.Queue[str] | None = None
+    _queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     _sender: asyncio.Task | None = None
 
     def offer(self, envelope: Envelope) -> None:
+        """A live event from the hub, in order."""
         if self.buffering:
             self._held.append(envelope)
         elif envelope.seq > self.cursor:
             self.cursor = envelope.seq
             if self.scope.sees(envelope):
-                self._enqueue(envelope.text)
+                self._queue.put_nowait(envelope.text)
 
     def replay(self, envelope: Envelope) -> None:
         """A stored event read for this watcher (already filtered to what it may see)."""
         if envelope.seq > self.cursor:
             self.cursor = envelope.seq
-            self._enqueue(envelope.text)
+            self._queue.put_nowait(envelope.text)
 
     def start_live(self) -> None:
         held, self._held, self.buffering = self._held, [], False
         for envelope in held:
             self.offer(envelope)
 
-    def _enqueue(self, text: str) -> None:
-        if self._queue is None:
-            self._queue = asyncio.Queue()
+    def open(self) -> None:
+        """Start sending (after the connection is accepted)."""
+        if self._sender is None:
             self._sender = asyncio.get_running_loop().create_task(self._send_loop())
-        self._queue.put_nowait(text)
 
     async def _send_loop(self) -> None:
-        assert self._queue is not None
         while True:
             text = await self._queue.get()
             try:
@@ -158,7 +158,8 @@ class Hub:
         watcher.buffering = True
         self.watchers.add(watcher)
         if after is None:
-            watcher.cursor = await database_sync_to_async(latest_seq)()
+            # From now: what the hub hands out from here on. Nothing it handed out before was for this watcher.
+            watcher.cursor = (self.expected or 1) - 1
         else:
             missed = await database_sync_to_async(stored_envelopes)(after=after, q=watcher.scope.q(),
                                                                     limit=REPLAY_LIMIT + 1)

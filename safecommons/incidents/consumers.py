@@ -43,13 +43,17 @@ class _StreamConsumer(AsyncWebsocketConsumer):
         except (PermissionDenied, ObjectDoesNotExist):
             await self.close(code=CLOSE_REFUSED)
             return
+        watcher = Watcher(scope=scope, send=self._send_text)
+        # Registered (and caught up) before the handshake completes: an event posted once the client sees the
+        # connection open is never missed.
+        caught_up = await hub_for_this_loop().attach(watcher, after=_int_param(query, "last_event_id"))
         await self.accept()
-        hub = hub_for_this_loop()
-        self.watcher = Watcher(scope=scope, send=self._send_text)
-        if not await hub.attach(self.watcher, after=_int_param(query, "last_event_id")):
-            self.watcher = None
+        if not caught_up:
             await self.send(text_data=json.dumps({"type": "reload"}))
             await self.close(code=CLOSE_RELOAD)
+            return
+        self.watcher = watcher
+        watcher.open()
 
     async def _send_text(self, text: str) -> None:
         await self.send(text_data=text)
