@@ -1,9 +1,20 @@
-from django.http import HttpResponse
+"""The live board (the real-time crime center view): the agency's live incidents on a map and in a list,
+most urgent first, updated over a websocket without reloading."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
 from django.urls import path
+from django.views.decorators.cache import never_cache
+
+from safecommons.core.permissions import actor_for_user
+from safecommons.incidents.selectors import board as board_selectors
 
 
-def board(request):  # replaced by the live board
-    return HttpResponse(status=404)
+@login_required
+@never_cache
+def board(request):
+    state = board_selectors.board_state(actor=actor_for_user(request.user))
+    return render(request, "incidents/board.html", {"state": state, "incidents": state.incidents})
 
 
 urlpatterns = [path("board/", board, name="board")]

@@ -1,0 +1,36 @@
+"""A real ASGI server (HTTP and websockets) for the browser tests of live pages: pytest-django's live_server
+speaks WSGI only. It runs in a thread of the test process, so it shares the test database."""
+
+import socket
+import threading
+import time
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def asgi_server(transactional_db):
+    """The base URL of uvicorn serving our ASGI application on 127.0.0.1."""
+    import uvicorn
+
+    from safecommons.asgi import application
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, lifespan="off",
+                                           log_level="warning", ws_ping_interval=None))
+    thread = threading.Thread(target=server.run, name="test-asgi-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
