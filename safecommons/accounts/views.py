@@ -21,6 +21,8 @@ from safecommons.accounts.models import User
 from safecommons.accounts.selectors import account_overview
 from safecommons.accounts.services import SignIn
 from safecommons.core.errors import Refused
+from safecommons.core.permissions import actor_for_user
+from safecommons.incidents.selectors import commendations as commendation_selectors
 
 PENDING = "pending_sign_in_user"
 
@@ -134,4 +136,6 @@ def register(request):
 
 @login_required
 def account(request):
-    return render(request, "accounts/account.html", account_overview(user=request.user))
+    context = account_overview(user=request.user)
+    context["commendations"] = commendation_selectors.commendations_for_recipient(actor=actor_for_user(request.user))
+    return render(request, "accounts/account.html", context)
