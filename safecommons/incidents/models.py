@@ -215,6 +215,7 @@ class AlarmPermit(TimeStampedModel):
     class Meta:
         ordering = ["number"]
         constraints = [models.UniqueConstraint(fields=["agency", "number"], name="alarm_permit_number_per_agency")]
+        indexes = [models.Index(fields=["monitoring_company", "number"], name="alarm_permit_company_number")]
 
     def __str__(self) -> str:
         return f"{self.number} — {self.address}"
