@@ -22,6 +22,7 @@ from safecommons.accounts.models import User
 from safecommons.core.audit.services import audit_record
 from safecommons.core.errors import Refused
 from safecommons.core.permissions import Actor, require
+from safecommons.incidents import tasks
 from safecommons.incidents.models import Commendation, Incident
 from safecommons.incidents.pdf import CertificateText, certificate_pdf
 from safecommons.incidents.selectors import commendations as selectors
@@ -90,9 +91,8 @@ def commendation_issue(*, actor: Actor, agency: Organisation, recipient: User, t
                      details={"number": commendation.number, "recipient_id": recipient.pk,
                               "incident_id": incident.pk if incident else None, "title": title})
         commendation_id = commendation.pk
-        # robust: a mail server that is down must not undo the commendation; it is on their account page
-        transaction.on_commit(lambda: commendation_email_send(commendation_id=commendation_id, site_url=site_url),
-                              robust=True)
+        # robust: a queue that is down must not undo the commendation; it is on their account page
+        transaction.on_commit(lambda: tasks.commendation_email.enqueue(commendation_id, site_url), robust=True)
     return commendation
 
 

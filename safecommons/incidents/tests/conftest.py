@@ -14,6 +14,12 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+@pytest.fixture(autouse=True)
+def _tasks_run_at_once(settings):
+    """Emails and other background work run as they are enqueued (after the commit that queues them)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
 @pytest.fixture
 def asgi_server(transactional_db):
     """The base URL of uvicorn serving our ASGI application on 127.0.0.1."""

@@ -1,0 +1,158 @@
+// An incident's page, live: the small map of the point and the movement reported since, and the timeline,
+// which receives new entries over the incident's websocket without a reload. The page says which entry it
+// was rendered up to (data-last-event-id); the socket replays everything after the highest entry seen, so
+// after a dropped connection nothing is missed and nothing is shown twice. Without JavaScript the page is
+// complete as rendered; a reload brings it up to date.
+(function () {
+  "use strict";
+  var MAX_BACKOFF_SECONDS = 15;
+  var PING_SECONDS = 25;
+  var CLOSE_REFUSED = 4403;
+
+  // --- The map: the incident's point and the path of the movement pings.
+  var map = null, path = null, head = null;
+  var mapElement = document.getElementById("incident-map");
+  var mapData = document.getElementById("incident-map-data");
+  if (mapElement && mapData && typeof L !== "undefined") {
+    var data = JSON.parse(mapData.textContent);
+    var points = data.path && data.path.length ? data.path : (data.point ? [data.point] : []);
+    if (points.length) {
+      mapElement.hidden = false;
+      map = L.map(mapElement, { zoomControl: true, attributionControl: Boolean(mapElement.dataset.tileUrl) });
+      if (mapElement.dataset.tileUrl) {
+        L.tileLayer(mapElement.dataset.tileUrl, { maxZoom: 19, attribution: mapElement.dataset.tileAttribution || "" }).addTo(map);
+      }
+      if (data.point) { L.circleMarker(data.point, { radius: 8, color: "#b3261e", fillOpacity: 0.9 }).addTo(map); }
+      path = L.polyline(points, { color: "#0b5cad", weight: 3 }).addTo(map);
+      head = L.circleMarker(points[points.length - 1], { radius: 5, color: "#0b5cad", fillOpacity: 1 }).addTo(map);
+      fitMap();
+    }
+  }
+
+  function fitMap() {
+    var bounds = path.getBounds();
+    if (bounds.getNorthEast().equals(bounds.getSouthWest())) { map.setView(bounds.getCenter(), 17); }
+    else { map.fitBounds(bounds, { padding: [20, 20], maxZoom: 18 }); }
+  }
+
+  function extendPath(movement) {
+    if (!map || !movement || typeof movement.latitude !== "number") { return; }
+    var point = [movement.latitude, movement.longitude];
+    path.addLatLng(point);
+    head.setLatLng(point);
+    fitMap();
+  }
+
+  // --- The timeline.
+  var timeline = document.getElementById("timeline");
+  if (!timeline || typeof WebSocket === "undefined") { return; }
+  var incidentId = timeline.dataset.incidentId;
+  var lastSeq = parseInt(timeline.dataset.lastEventId, 10) || 0;
+  var sideLabelsElement = document.getElementById("incident-side-labels");
+  var sideLabels = sideLabelsElement ? JSON.parse(sideLabelsElement.textContent) : {};
+  var live = document.getElementById("incident-live");
+  var closedNotice = document.getElementById("incident-closed-notice");
+
+  function say(label) {
+    if (!live) { return; }
+    live.hidden = false;
+    live.textContent = live.dataset[label] || "";
+    live.classList.toggle("live", label === "labelLive");
+    live.classList.toggle("down", label !== "labelLive");
+  }
+
+  function time(iso) {
+    var moment = new Date(iso);
+    var text = isNaN(moment.getTime()) ? iso : moment.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+    var element = document.createElement("time");
+    element.setAttribute("datetime", iso);
+    element.textContent = text;
+    return element;
+  }
+
+  // The same markup as incidents/incident_event.html, built from text nodes only (no HTML from the wire).
+  function eventItem(event) {
+    var item = document.createElement("li");
+    item.className = "event event-" + event.kind + " side-" + event.side;
+    item.dataset.eventId = String(event.id);
+    var headLine = document.createElement("p");
+    headLine.className = "event-head";
+    var kind = document.createElement("strong");
+    kind.textContent = event.kind_label;
+    headLine.appendChild(kind);
+    var parts = [sideLabels[event.side] || event.side];
+    if (event.actor) { parts.push(event.actor); }
+    headLine.appendChild(document.createTextNode(" · " + parts.join(" · ") + " · "));
+    headLine.appendChild(time(event.at));
+    item.appendChild(headLine);
+    if (event.text) {
+      var text = document.createElement("p");
+      text.className = "event-text";
+      event.text.split("\n").forEach(function (line, index) {
+        if (index) { text.appendChild(document.createElement("br")); }
+        text.appendChild(document.createTextNode(line));
+      });
+      item.appendChild(text);
+    }
+    if (event.kind === "snapshot" && event.data && typeof event.data.url === "string" && event.data.url.charAt(0) === "/") {
+      var link = document.createElement("a");
+      link.href = event.data.url;
+      link.textContent = timeline.dataset.labelSnapshot || "Snapshot";
+      var wrap = document.createElement("p");
+      wrap.appendChild(link);
+      item.appendChild(wrap);
+    }
+    return item;
+  }
+
+  function showIncident(summary) {
+    if (!summary) { return; }
+    var status = document.querySelector("[data-incident-status]");
+    if (status && summary.status_label) { status.textContent = summary.status_label; }
+    var unit = document.querySelector("[data-incident-unit]");
+    if (unit) { unit.textContent = summary.assigned_unit || "—"; }
+    if (summary.status === "closed" && closedNotice) { closedNotice.hidden = false; }
+  }
+
+  function receive(message) {
+    if (message.type === "reload") { window.location.reload(); return; }
+    if (message.type !== "incident.event" || !message.event) { return; }
+    var event = message.event;
+    if (String(event.incident_id) !== String(incidentId) || event.id <= lastSeq) { return; }
+    lastSeq = event.id;
+    timeline.dataset.lastEventId = String(lastSeq);
+    timeline.appendChild(eventItem(event));
+    if (event.kind === "movement" && event.data) { extendPath(event.data.movement); }
+    showIncident(message.incident);
+  }
+
+  var backoff = 1, socket = null, ping = null;
+
+  function connect() {
+    var scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    var url = scheme + "//" + window.location.host + (timeline.dataset.wsPath || "/ws/incidents/") +
+      "?incident=" + encodeURIComponent(incidentId) + "&last_event_id=" + lastSeq;
+    socket = new WebSocket(url);
+    socket.addEventListener("open", function () {
+      backoff = 1;
+      say("labelLive");
+      ping = window.setInterval(function () {
+        if (socket && socket.readyState === WebSocket.OPEN) { socket.send("ping"); }
+      }, PING_SECONDS * 1000);
+    });
+    socket.addEventListener("message", function (message) {
+      if (message.data === "pong") { return; }
+      try { receive(JSON.parse(message.data)); } catch (error) { /* a malformed message is skipped */ }
+    });
+    socket.addEventListener("close", function (closing) {
+      window.clearInterval(ping);
+      socket = null;
+      if (closing.code === CLOSE_REFUSED) { say("labelRefused"); return; }
+      say("labelReconnecting");
+      window.setTimeout(connect, backoff * 1000);
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_SECONDS);
+    });
+  }
+
+  connect();
+})();
