@@ -29,6 +29,7 @@ from safecommons.core.audit.models import AuditEntry
 from safecommons.core.audit.services import audit_record
 from safecommons.core.permissions import actor_for_user
 from safecommons.core.roles import Role
+from safecommons.incidents.demo import DEMO_ALARM_KEY, demo_incidents_load
 from safecommons.partners.models import (
     Agreement,
     AgreementGrant,
@@ -573,7 +574,7 @@ def demo_city_load() -> DemoCity:
         if taken:
             raise DemoCityError(f"demo accounts already exist without the demo agency: {', '.join(taken)}")
         audit_before = AuditEntry.objects.count()
-        return demo_cameras_load(demo_tips_load(demo_reports_load(_load(audit_before))))
+        return demo_incidents_load(demo_cameras_load(demo_tips_load(demo_reports_load(_load(audit_before)))))
 
 
 def _load(audit_before: int) -> DemoCity:
@@ -841,6 +842,8 @@ def demo_city_summary(city: DemoCity) -> list[str]:
         "Every account except resident@ also asks for a code from an authenticator app.",
         f"Add this secret to one (time-based, 6 digits, 30 s):  {DEMO_TOTP_SECRET}",
         "or print the current code with:  .venv/bin/python manage.py demo_code",
+        "",
+        f"Sentinel Monitoring's alarm-center API key (scope alarms:write):  {DEMO_ALARM_KEY}",
     ]
     return lines
 

@@ -222,7 +222,8 @@ KEY_PREFIX = "sc"
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
-def _hash_secret(secret: str) -> str:
+def api_key_secret_hash(secret: str) -> str:
+    """What is kept of a key's secret (the demo city makes its alarm-center key with it)."""
     # The secret is 256 random bits: a plain SHA-256 is enough and keeps every API call cheap.
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -241,7 +242,7 @@ def api_key_issue(
     secret = secrets.token_urlsafe(32)
     with transaction.atomic():
         api_key = ApiKey.objects.create(
-            organisation=organisation, name=name, prefix=prefix, secret_hash=_hash_secret(secret),
+            organisation=organisation, name=name, prefix=prefix, secret_hash=api_key_secret_hash(secret),
             scopes=sorted(set(scopes)), created_by_id=actor.user_id,
         )
         audit_record(action="apikey.issued", actor=actor, target=api_key, organisation=organisation,
@@ -267,7 +268,7 @@ def api_key_authenticate(*, presented: str) -> ApiKey | None:
     if marker != KEY_PREFIX:
         return None
     api_key = ApiKey.objects.select_related("organisation").filter(prefix=prefix, revoked_at__isnull=True).first()
-    if api_key is None or not hmac.compare_digest(api_key.secret_hash, _hash_secret(secret)):
+    if api_key is None or not hmac.compare_digest(api_key.secret_hash, api_key_secret_hash(secret)):
         return None
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_GRANULARITY:
