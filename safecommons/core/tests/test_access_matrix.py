@@ -68,6 +68,21 @@ EVIDENCE_STAFF = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ANALYST, Role.AG
 EVIDENCE_CUSTODY = EVIDENCE_STAFF | {Role.OVERSIGHT}  # the custody log, not the files
 LIVE_GRANT_READERS = CANVASSERS | CAMERA_IMPORTERS  # officers: their agency's; owners: their cameras'
 
+# Live incidents, in a world where the security company has a handoff agreement (alarm events) with the
+# agency and has handed it an open incident. The partner admin is an incident operator only of a security
+# company: here they run a business, so they are not one. Refusals per rule are tested in incidents/tests/.
+INCIDENT_OPERATORS = frozenset({Role.SECURITY_OPERATOR})  # incident.open, .console, .update: the company's
+INCIDENT_POLICE = frozenset({Role.OFFICER, Role.SUPERVISOR})  # incident.board, .dispatch: the agency's
+INCIDENT_PARTIES = INCIDENT_OPERATORS | INCIDENT_POLICE  # incident.view, .message: either side of the incident
+# alarm.stats: police and analysts (their agency's alarms) and the company's operators (their company's).
+ALARM_STATS_READERS = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ANALYST, Role.AGENCY_ADMIN,
+                                 Role.SECURITY_OPERATOR})
+COMMENDATION_ISSUERS = frozenset({Role.SUPERVISOR, Role.AGENCY_ADMIN})  # commendation.issue
+# A private commendation of the agency to the security operator: commendation.consent is its recipient's
+# only; commendation.view (the page, the certificate) its recipient's and the issuing agency's staff.
+COMMENDATION_RECIPIENT = frozenset({Role.SECURITY_OPERATOR})
+COMMENDATION_READERS = AGENCY_STAFF | COMMENDATION_RECIPIENT
+
 # organisation.view_contacts, of the partner: its own staff; agency staff only under contact sharing.
 CONTACTS_WITHOUT_SHARING = PARTNER_STAFF
 CONTACTS_UNDER_SHARING = PARTNER_STAFF | AGENCY_STAFF
@@ -135,6 +150,30 @@ ACCESS = {
     "GET /api/cameras/live/grants/{grant_id}/openings": CAMERA_MANAGERS,
     "GET /api/cameras/coverage": PUBLIC,
     "GET /api/cameras/transparency": PUBLIC,
+    # Live incidents: people only, from a browser session
+    "GET /api/incidents/incidents": INCIDENT_PARTIES,  # incident.board or incident.console; each sees their own
+    "POST /api/incidents/incidents": INCIDENT_OPERATORS,  # incident.open, to the agency
+    "GET /api/incidents/incidents/{incident_id}": INCIDENT_PARTIES,
+    "GET /api/incidents/incidents/{incident_id}/events": INCIDENT_PARTIES,
+    "POST /api/incidents/incidents/{incident_id}/updates": INCIDENT_OPERATORS,
+    "POST /api/incidents/incidents/{incident_id}/snapshots": INCIDENT_OPERATORS,
+    "POST /api/incidents/incidents/{incident_id}/withdraw": INCIDENT_OPERATORS,
+    "POST /api/incidents/incidents/{incident_id}/acknowledge": INCIDENT_POLICE,
+    "POST /api/incidents/incidents/{incident_id}/assign": INCIDENT_POLICE,
+    "POST /api/incidents/incidents/{incident_id}/status": INCIDENT_POLICE,
+    "POST /api/incidents/incidents/{incident_id}/close": INCIDENT_POLICE,
+    "POST /api/incidents/incidents/{incident_id}/messages": INCIDENT_PARTIES,
+    # The alarm exchange: a security company's API key with alarms:write, never a session (401 to everyone)
+    "POST /api/incidents/alarms": NOBODY,
+    "GET /api/incidents/alarms/status": NOBODY,
+    "GET /api/incidents/alarms/{event_id}": NOBODY,
+    "POST /api/incidents/alarms/{event_id}/cancel": NOBODY,
+    "GET /api/incidents/alarms/statistics": ALARM_STATS_READERS,
+    # Commendations
+    "POST /api/incidents/commendations": COMMENDATION_ISSUERS,
+    "GET /api/incidents/commendations": SIGNED_IN,  # the ones you received, and your agency's
+    "GET /api/incidents/commendations/public": PUBLIC,
+    "POST /api/incidents/commendations/{commendation_id}/consent": COMMENDATION_RECIPIENT,
     # --- Pages (routes as in the urlconf)
     "GET /": PUBLIC,
     "GET /healthz": PUBLIC,
@@ -232,6 +271,29 @@ ACCESS = {
     "GET /cameras/live/": CANVASSERS,
     "POST /cameras/live/grants/<int:grant_id>/revoke/": CAMERA_MANAGERS,
     "POST /cameras/live/grants/<int:grant_id>/open/": CANVASSERS,
+    # --- Live incidents
+    "GET /incidents/board/": INCIDENT_POLICE,
+    "GET /incidents/console/": INCIDENT_OPERATORS,
+    "GET /incidents/new/": INCIDENT_OPERATORS,
+    "POST /incidents/new/": INCIDENT_OPERATORS,
+    "GET /incidents/<int:incident_id>/": INCIDENT_PARTIES,
+    "POST /incidents/<int:incident_id>/messages/": INCIDENT_PARTIES,
+    "GET /incidents/<int:incident_id>/snapshots/<int:snapshot_id>/": INCIDENT_PARTIES,
+    "POST /incidents/<int:incident_id>/updates/": INCIDENT_OPERATORS,
+    "POST /incidents/<int:incident_id>/snapshots/": INCIDENT_OPERATORS,
+    "POST /incidents/<int:incident_id>/withdraw/": INCIDENT_OPERATORS,
+    "POST /incidents/<int:incident_id>/acknowledge/": INCIDENT_POLICE,
+    "POST /incidents/<int:incident_id>/assign/": INCIDENT_POLICE,
+    "POST /incidents/<int:incident_id>/status/": INCIDENT_POLICE,
+    "POST /incidents/<int:incident_id>/close/": INCIDENT_POLICE,
+    "GET /incidents/alarms/statistics/": ALARM_STATS_READERS,
+    "GET /incidents/commendations/": PUBLIC,
+    "GET /incidents/commendations/issue/": COMMENDATION_ISSUERS,
+    "POST /incidents/commendations/issue/": COMMENDATION_ISSUERS,
+    "GET /incidents/commendations/issued/": AGENCY_STAFF,
+    "GET /incidents/commendations/<int:commendation_id>/": COMMENDATION_READERS,
+    "POST /incidents/commendations/<int:commendation_id>/consent/": COMMENDATION_RECIPIENT,
+    "GET /incidents/commendations/<int:commendation_id>/certificate.pdf": COMMENDATION_READERS,  # anyone once public
     "GET /admin/": NOBODY,  # Django's admin lets in is_staff accounts only, whatever their role
 }
 
@@ -280,10 +342,27 @@ SUCCESS = {
     "POST /partners/agreements/<int:agreement_id>/terminate/": 302,
     "POST /reports/new/": 302,
     "POST /reports/staff/<int:request_id>/": 302,
+    "POST /api/incidents/incidents": 201,
+    "POST /api/incidents/incidents/{incident_id}/updates": 201,
+    "POST /api/incidents/incidents/{incident_id}/snapshots": 201,
+    "POST /api/incidents/incidents/{incident_id}/messages": 201,
+    "POST /api/incidents/commendations": 201,
+    "POST /incidents/new/": 302,
+    "POST /incidents/<int:incident_id>/messages/": 302,
+    "POST /incidents/<int:incident_id>/updates/": 302,
+    "POST /incidents/<int:incident_id>/snapshots/": 302,
+    "POST /incidents/<int:incident_id>/withdraw/": 302,
+    "POST /incidents/<int:incident_id>/acknowledge/": 302,
+    "POST /incidents/<int:incident_id>/assign/": 302,
+    "POST /incidents/<int:incident_id>/status/": 302,
+    "POST /incidents/<int:incident_id>/close/": 302,
+    "POST /incidents/commendations/issue/": 302,
+    "POST /incidents/commendations/<int:commendation_id>/consent/": 302,
 }
 
 # Our URL namespaces whose pages the table must cover (the admin is listed by hand; i18n is Django's).
-PAGE_NAMESPACES = {"core", "accounts", "partners", "places", "reports", "open311", "tips", "cameras"}
+PAGE_NAMESPACES = {"core", "accounts", "partners", "places", "reports", "open311", "tips", "cameras",
+                   "incidents"}
 
 
 # --- Helpers
