@@ -40,6 +40,28 @@ def user_needs_mfa(user: User) -> bool:
     return user.is_staff or user.is_superuser or actor_for_user(user).needs_mfa
 
 
+def session_passes_staff_policy(*, user: User, session) -> bool:
+    """What the HTTP middleware enforces, for connections that bypass it (websockets): a staff session has
+    passed its second factor with one of the user's confirmed devices, and an idle-limited one has not been
+    idle longer than STAFF_IDLE_MINUTES."""
+    import time
+
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.models import Device
+
+    if not user.is_authenticated:
+        return False
+    if user_needs_mfa(user):
+        device = Device.from_persistent_id(session.get(DEVICE_ID_SESSION_KEY) or "") if session else None
+        if device is None or device.user_id != user.pk or not device.confirmed:
+            return False
+    if actor_for_user(user).is_idle_limited:
+        last_seen = session.get("last_seen") if session else None
+        if last_seen is None or time.time() - last_seen > settings.STAFF_IDLE_MINUTES * 60:
+            return False
+    return True
+
+
 def _throttle_key(email: str) -> str:
     return email.strip().lower()[:254]
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from safecommons.incidents.models import AlarmEvent, AlarmPermit, Commendation, Incident, IncidentEvent
+from safecommons.incidents.models import AlarmEvent, AlarmPermit
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -40,27 +40,5 @@ class AlarmEventAdmin(ReadOnlyAdmin):
     date_hierarchy = "received_at"
 
 
-@admin.register(Incident)
-class IncidentAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "type", "source", "status", "disposition", "agency", "company", "address", "priority",
-                    "alarm_count", "received_at"]
-    list_filter = ["status", "source", "type", "disposition", "agency"]
-    list_select_related = ["agency", "company"]
-    search_fields = ["address", "summary", "assigned_unit"]
-    date_hierarchy = "received_at"
-
-
-@admin.register(IncidentEvent)
-class IncidentEventAdmin(ReadOnlyAdmin):
-    list_display = ["seq", "incident", "kind", "side", "actor_label", "created_at"]
-    list_filter = ["kind", "side"]
-    list_select_related = ["incident__site"]
-    search_fields = ["=incident__id", "actor_label", "text"]
-
-
-@admin.register(Commendation)
-class CommendationAdmin(ReadOnlyAdmin):
-    list_display = ["number", "title", "agency", "recipient", "issued_at", "public_consent"]
-    list_filter = ["agency", "public_consent"]
-    list_select_related = ["agency", "recipient"]
-    search_fields = ["number", "title"]
+# Incidents, their timelines and commendations are not in the admin: every look at an incident's details is
+# audited, which the admin's lists and searches would bypass. Their pages are the place to read them.

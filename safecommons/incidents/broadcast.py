@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 GAP_WAIT_SECONDS = 0.25  # how long a missing event may lag behind a later one before it is read from the database
 SWEEP_SECONDS = 5.0  # how often an idle hub checks the database for events whose broadcast was lost
 REPLAY_LIMIT = 5000  # a watcher further behind than this is told to reload instead
+QUEUE_LIMIT = REPLAY_LIMIT + 1000  # a watcher with this many unsent events is let go (it resumes by id)
+REDIS_READY_SECONDS = 3.0  # a hub whose first Redis subscription takes longer serves from the database meanwhile
 
 
 def redis_channel() -> str:
@@ -71,11 +73,13 @@ class Watcher:
 
     scope: WatchScope
     send: Callable[[str], Awaitable[None]]
+    overflow: Callable[[], Awaitable[None]] | None = None  # called once when the client cannot keep up
     cursor: int = 0
     buffering: bool = True
     _held: list[Envelope] = field(default_factory=list)
     _queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     _sender: asyncio.Task | None = None
+    _overflowed: bool = False
 
     def offer(self, envelope: Envelope) -> None:
         """A live event from the hub, in order."""
@@ -84,13 +88,24 @@ class Watcher:
         elif envelope.seq > self.cursor:
             self.cursor = envelope.seq
             if self.scope.sees(envelope):
-                self._queue.put_nowait(envelope.text)
+                self._put(envelope.text)
 
     def replay(self, envelope: Envelope) -> None:
         """A stored event read for this watcher (already filtered to what it may see)."""
         if envelope.seq > self.cursor:
             self.cursor = envelope.seq
-            self._queue.put_nowait(envelope.text)
+            self._put(envelope.text)
+
+    def _put(self, text: str) -> None:
+        if self._overflowed:
+            return
+        if self._queue.qsize() >= QUEUE_LIMIT:
+            self._overflowed = True
+            self.stop()
+            if self.overflow is not None:
+                asyncio.get_running_loop().create_task(self.overflow())
+            return
+        self._queue.put_nowait(text)
 
     def start_live(self) -> None:
         held, self._held, self.buffering = self._held, [], False
@@ -99,7 +114,7 @@ class Watcher:
 
     def open(self) -> None:
         """Start sending (after the connection is accepted)."""
-        if self._sender is None:
+        if self._sender is None and not self._overflowed:
             self._sender = asyncio.get_running_loop().create_task(self._send_loop())
 
     async def _send_loop(self) -> None:
@@ -157,6 +172,13 @@ class Hub:
         await self.start()
         watcher.buffering = True
         self.watchers.add(watcher)
+        try:
+            return await self._catch_up(watcher, after=after)
+        except BaseException:
+            self.detach(watcher)
+            raise
+
+    async def _catch_up(self, watcher: Watcher, *, after: int | None) -> bool:
         if after is None:
             # From now: what the hub hands out from here on. Nothing it handed out before was for this watcher.
             watcher.cursor = (self.expected or 1) - 1
@@ -233,7 +255,12 @@ class Hub:
                 if self.redis_url:
                     ready = self.loop.create_future()
                     self._tasks.append(self.loop.create_task(self._listen_redis(ready)))
-                    await ready  # subscribed before we read where the stream stands: nothing falls between
+                    # Subscribed before we read where the stream stands, so nothing falls between. With Redis
+                    # unreachable, watchers are served from the database (the sweep) until it is back.
+                    try:
+                        await asyncio.wait_for(asyncio.shield(ready), REDIS_READY_SECONDS)
+                    except TimeoutError:
+                        logger.warning("incident broadcast: Redis not reachable; reading events from the database")
                 self.expected = await database_sync_to_async(latest_seq)() + 1
                 for seq in [s for s in self.pending if s < self.expected]:
                     del self.pending[seq]
@@ -251,7 +278,7 @@ class Hub:
         import redis.asyncio as aioredis
 
         while True:
-            client = aioredis.from_url(self.redis_url)
+            client = aioredis.from_url(self.redis_url, socket_connect_timeout=2)
             try:
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
                 await pubsub.subscribe(redis_channel())
@@ -316,7 +343,7 @@ def publish(envelope: Envelope) -> None:
             if _redis_client is None:
                 import redis
 
-                _redis_client = redis.Redis.from_url(settings.REDIS_URL)
+                _redis_client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
             _redis_client.publish(redis_channel(), envelope.to_wire())
             return
         hub = _hub

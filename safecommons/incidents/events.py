@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from safecommons.incidents.models import EventSequence, Incident, IncidentEvent
+from safecommons.incidents.models import EventSequence, Incident, IncidentEvent, IncidentType
 
 # The events an alarm center's status feed carries (the rest of the timeline stays between operator and police).
 STATUS_FEED_KINDS = frozenset({IncidentEvent.Kind.OPENED, IncidentEvent.Kind.STATUS, IncidentEvent.Kind.ASSIGNED,
@@ -82,7 +83,10 @@ def incident_event_append(
 
 
 def envelope_for(event: IncidentEvent, incident: Incident) -> Envelope:
-    payload = {"type": "incident.event", "event": event_payload(event), "incident": incident_summary(incident)}
+    """The event as every watcher receives it. Serialised once for all of them, so its labels are in the
+    site's default language whoever posted it; pages show their own labels for the codes (`live_labels`)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        payload = {"type": "incident.event", "event": event_payload(event), "incident": incident_summary(incident)}
     return Envelope(seq=event.seq, incident_id=incident.pk, agency_id=incident.agency_id,
                     company_id=incident.company_id, kind=event.kind, text=json.dumps(payload))
 
@@ -126,4 +130,14 @@ def incident_summary(incident: Incident) -> dict[str, Any]:
         "assigned_unit": incident.assigned_unit,
         "alarm_count": incident.alarm_count,
         "received_at": incident.received_at.isoformat() if incident.received_at else None,
+    }
+
+
+def live_labels() -> dict[str, dict[str, str]]:
+    """The labels of the codes live messages carry, in the current language, for a page to show."""
+    return {
+        "kinds": {kind.value: str(kind.label) for kind in IncidentEvent.Kind},
+        "sides": {side.value: str(side.label) for side in IncidentEvent.Side},
+        "statuses": {status.value: str(status.label) for status in Incident.Status},
+        "types": {kind.value: str(kind.label) for kind in IncidentType},
     }

@@ -197,7 +197,7 @@ class WithdrawIn(Schema):
 def incident_list(request, state: Literal["open", "closed", "all"] = "open"):
     """The incidents you work: your agency's (police) or your company's (operators). Open first."""
     actor = request_actor(request)
-    return list(incident_selectors.incidents_visible(actor=actor, state=state)[:500])
+    return incident_selectors.incidents_listed(actor=actor, state=state)
 
 
 @router.get("/incidents/{incident_id}", response=IncidentDetailOut, auth=SESSION_ONLY)

@@ -13,6 +13,7 @@ from safecommons.core.permissions import INCIDENT_POLICE_ROLES, Actor, require
 from safecommons.incidents.broadcast import latest_seq
 from safecommons.incidents.events import incident_summary
 from safecommons.incidents.models import Incident
+from safecommons.incidents.selectors.incidents import incidents_list_audit
 
 RECENTLY_CLOSED = timedelta(hours=2)  # closed incidents stay on the board this long, greyed
 
@@ -24,7 +25,8 @@ class BoardState:
 
 
 def board_state(*, actor: Actor) -> BoardState:
-    """Open incidents of the actor's agencies, and those closed in the last two hours, most urgent first.
+    """Open incidents of the actor's agencies, and those closed in the last two hours, most urgent first
+    (audited as a list).
 
     The event id is read before the incidents, so that anything that changes in between comes again over
     the live connection (the board applies an incident's newest summary whichever way it arrives)."""
@@ -34,4 +36,6 @@ def board_state(*, actor: Actor) -> BoardState:
     incidents = (Incident.objects.filter(agency_id__in=actor.organisation_ids(INCIDENT_POLICE_ROLES))
                  .filter(~Q(status=Incident.Status.CLOSED) | Q(closed_at__gte=since))
                  .select_related("company").order_by("-priority", "-received_at")[:500])
+    incidents = list(incidents)
+    incidents_list_audit(actor=actor, incidents=incidents, where="board")
     return BoardState(incidents=[incident_summary(incident) for incident in incidents], last_event_id=last_event_id)

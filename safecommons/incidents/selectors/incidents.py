@@ -41,13 +41,28 @@ def incidents_visible(*, actor: Actor, state: str = "open") -> QuerySet[Incident
     return incidents.annotate(is_closed=is_closed).order_by("is_closed", "-priority", "-received_at")
 
 
+def incidents_listed(*, actor: Actor, state: str = "open", limit: int = 500) -> list[Incident]:
+    """`incidents_visible`, read: a list shows details (weapons, outcomes), so which incidents it showed to
+    whom is audited ("incident.list")."""
+    incidents = list(incidents_visible(actor=actor, state=state)[:limit])
+    incidents_list_audit(actor=actor, incidents=incidents, where="api")
+    return incidents
+
+
+def incidents_list_audit(*, actor: Actor, incidents: list[Incident], where: str) -> None:
+    """One audit entry naming the incidents a list (the API, the console, the board) showed to the actor."""
+    audit_record(action="incident.list", actor=actor, details={"where": where,
+                                                                "incidents": [incident.pk for incident in incidents]})
+
+
 def incidents_console(*, actor: Actor) -> tuple[list[Incident], list[Incident]]:
     """An operator's console: their companies' open incidents (most urgent first), and the latest closed ones
-    with their outcome."""
+    with their outcome. Audited as a list."""
     require(actor, "incident.console")
     incidents = Incident.objects.filter(company_id__in=incident_companies(actor)).select_related("agency", "company")
     open_incidents = list(incidents.exclude(status=Incident.Status.CLOSED).order_by("-priority", "-received_at"))
     closed = list(incidents.filter(status=Incident.Status.CLOSED).order_by("-closed_at")[:CLOSED_SHOWN])
+    incidents_list_audit(actor=actor, incidents=open_incidents + closed, where="console")
     return open_incidents, closed
 
 

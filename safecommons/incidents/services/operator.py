@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from safecommons.core.errors import Refused
 from safecommons.core.media import media_clean
 from safecommons.core.permissions import Actor, incident_handoff_company, require
+from safecommons.core.roles import Role
 from safecommons.incidents.events import incident_event_append
 from safecommons.incidents.models import Disposition, Incident, IncidentEvent, IncidentType, Snapshot, Verification
 from safecommons.incidents.services.priority import incident_priority
@@ -54,7 +55,10 @@ def event_actor(*, actor: Actor, organisation: Organisation) -> dict[str, Any]:
     """Who acted, as the timeline stores it: the person, and a label such as 'Dana Reyes (Watchful
     Monitoring)'."""
     user = get_user_model().objects.filter(pk=actor.user_id).first() if actor.user_id is not None else None
-    return {"actor_user": user, "actor_label": f"{user or actor.label} ({organisation.name})"}
+    # A name, never an email address: the label reaches the other organisation and the alarm center's feed.
+    membership = actor.primary_membership
+    name = (user.display_name if user else "") or (str(Role(membership.role).label) if membership else "")
+    return {"actor_user": user, "actor_label": f"{name or _('Staff')} ({organisation.name})"}
 
 
 def clean_text(value: Any, *, limit: int = TEXT_MAX) -> str:
@@ -354,14 +358,25 @@ def incident_snapshot_attach(*, actor: Actor, incident: Incident, image_file: An
 
 
 def incident_withdraw(*, actor: Actor, incident: Incident, reason: str) -> Incident:
-    """The operator takes the incident back (a false alarm seen on camera, a mistake): it is closed as
-    withdrawn, with the reason police see on the timeline."""
+    """The operator takes the incident back (a false alarm seen on camera, a mistake). Before police are on
+    the way it is closed as withdrawn; once dispatched or on scene, police are asked (the timeline says so
+    with the reason) and close it themselves with a disposition."""
     require(actor, "incident.update", incident)
     reason = clean_text(reason, limit=300)
     if not reason:
         raise Refused(_("Say why you are withdrawing the incident."))
     with transaction.atomic():
         incident = incident_lock(actor=actor, incident=incident, rule="incident.update")
+        if incident.status in (Incident.Status.DISPATCHED, Incident.Status.ON_SCENE):
+            incident.withdrawn_reason = reason
+            incident.cancel_requested_at = timezone.now()
+            incident.save(update_fields=["withdrawn_reason", "cancel_requested_at", "updated_at"])
+            incident_event_append(
+                incident=incident, kind=IncidentEvent.Kind.CANCEL_REQUESTED, side=IncidentEvent.Side.OPERATOR,
+                **event_actor(actor=actor, organisation=incident.company),
+                text=_("The operator asks to withdraw: %(reason)s") % {"reason": reason}, data={"reason": reason},
+            )
+            return incident
         incident.status = Incident.Status.CLOSED
         incident.disposition = Disposition.WITHDRAWN
         incident.withdrawn_reason = reason

@@ -46,3 +46,25 @@ def incident_opened(**fields) -> Incident:
     incident_event_append(incident=incident, kind=IncidentEvent.Kind.OPENED, side=IncidentEvent.Side.OPERATOR,
                           actor_label="operator", text="Opened")
     return incident
+
+
+def staff_session_key(user, *, second_factor: bool = True, idle_minutes: int = 0) -> str:
+    """The key of a saved session as after the real sign-in (with its second factor unless told otherwise),
+    last active `idle_minutes` ago: for websocket tests, which read the session as a browser sends it."""
+    import time
+
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import Client
+
+    from safecommons.conftest import sign_in
+
+    client = Client()
+    if second_factor:
+        sign_in(client, user)
+    else:
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    key = client.cookies["sessionid"].value
+    session = SessionStore(session_key=key)
+    session["last_seen"] = int(time.time()) - idle_minutes * 60
+    session.save()
+    return key

@@ -353,3 +353,22 @@ def test_the_opened_event_is_numbered_after_earlier_ones(operator, agency):
     first = hand_over(operator, agency)
     second = hand_over(operator, agency, type=IncidentType.TRESPASS)
     assert events_of(second)[0].seq > events_of(first)[0].seq
+
+
+def test_once_police_are_on_the_way_a_withdrawal_is_a_request_police_decide(people, agency, security_company):
+    from safecommons.core.permissions import actor_for_user
+    from safecommons.incidents.models import Incident, IncidentEvent
+    from safecommons.incidents.services import operator, police
+    from safecommons.incidents.tests.factories import handoff_agreement
+
+    handoff_agreement(security_company, agency)
+    operator_actor = actor_for_user(people[Role.SECURITY_OPERATOR])
+    incident = operator.incident_open(actor=operator_actor, agency=agency, type="break_in", verification="video",
+                                      address="1 Dock Rd", latitude=44.98, longitude=-93.27)
+    police.incident_assign(actor=actor_for_user(people[Role.OFFICER]), incident=incident, unit="2-Adam-14")
+    operator.incident_withdraw(actor=operator_actor, incident=incident, reason="It was the night manager")
+    incident.refresh_from_db()
+    assert incident.status == Incident.Status.DISPATCHED and incident.cancel_requested_at is not None
+    assert incident.events.order_by("-seq").first().kind == IncidentEvent.Kind.CANCEL_REQUESTED
+    police.incident_close(actor=actor_for_user(people[Role.OFFICER]), incident=incident, disposition="no_crime",
+                          outcome_summary="Night manager on site; no crime.")

@@ -7,6 +7,7 @@ from django.urls import path
 from django.views.decorators.cache import never_cache
 
 from safecommons.core.permissions import actor_for_user
+from safecommons.incidents.events import live_labels
 from safecommons.incidents.selectors import board as board_selectors
 
 
@@ -14,7 +15,8 @@ from safecommons.incidents.selectors import board as board_selectors
 @never_cache
 def board(request):
     state = board_selectors.board_state(actor=actor_for_user(request.user))
-    return render(request, "incidents/board.html", {"state": state, "incidents": state.incidents})
+    return render(request, "incidents/board.html", {"state": state, "incidents": state.incidents,
+                                                    "live_labels": live_labels()})
 
 
 urlpatterns = [path("board/", board, name="board")]

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from safecommons.core.errors import Refused
 from safecommons.core.permissions import actor_for_user
+from safecommons.incidents.events import live_labels
 from safecommons.incidents.forms import (
     AssignForm,
     CloseForm,
@@ -27,7 +28,6 @@ from safecommons.incidents.forms import (
     VehicleUpdateForm,
     WithdrawForm,
 )
-from safecommons.incidents.models import IncidentEvent
 from safecommons.incidents.selectors import incidents as incident_selectors
 from safecommons.incidents.services import police as police_services
 from safecommons.incidents.views.operator import form_errors_say
@@ -39,7 +39,7 @@ def incident_detail(request, incident_id: int):
     page = incident_selectors.incident_page(actor=actor, incident_id=incident_id)
     incident = page.incident
     context = {"page": page, "incident": incident, "message_form": MessageForm(prefix="message"),
-               "side_labels": {side.value: str(side.label) for side in IncidentEvent.Side}}
+               "live_labels": live_labels()}
     if page.can_update:
         context.update(observation_form=ObservationForm.for_incident(incident),
                        movement_form=MovementForm(prefix="movement"), suspect_form=SuspectUpdateForm(prefix="suspect"),

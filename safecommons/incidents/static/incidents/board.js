@@ -18,12 +18,18 @@
   var unseen = 0;
   var baseTitle = document.title;
   JSON.parse(dataElement.textContent).forEach(function (incident) { incidents[incident.id] = incident; });
+  // Live messages carry the site's default language; the page shows its own labels for their codes.
+  var labelsElement = document.getElementById("board-labels");
+  var pageLabels = labelsElement ? JSON.parse(labelsElement.textContent) : {};
+  function typeLabel(incident) { return (pageLabels.types || {})[incident.type] || incident.type_label; }
+  function statusLabel(incident) { return (pageLabels.statuses || {})[incident.status] || incident.status_label; }
+  function kindLabel(event) { return (pageLabels.kinds || {})[event.kind] || event.kind_label; }
 
   // --- status line and sound
 
   function setStatus(state) {
     statusLine.textContent = statusLine.dataset[state];
-    statusLine.className = "board-status " + (state === "live" ? "live" : state === "retry" ? "down" : "");
+    statusLine.className = "board-status " + (state === "live" ? "live" : state === "retry" || state === "refused" ? "down" : "");
   }
 
   var audio = null;
@@ -95,14 +101,14 @@
       if (incident.latitude === null || incident.longitude === null) { return; }
       var position = [incident.latitude, incident.longitude];
       points.push(position);
-      var label = incident.type_label + " — " + (incident.address || "") + " (" + incident.status_label + ")";
+      var label = typeLabel(incident) + " — " + (incident.address || "") + " (" + statusLabel(incident) + ")";
       if (!markers[id]) {
         markers[id] = L.circleMarker(position, { radius: 9, weight: 2, fillOpacity: 0.8 }).addTo(map);
         markers[id].on("click", function () { window.location.href = incidents[id].url; });
       }
       markers[id].setLatLng(position);
       markers[id].setStyle({ color: colour(incident), fillColor: colour(incident) });
-      markers[id].unbindTooltip().bindTooltip(label);
+      markers[id].unbindTooltip().bindTooltip(document.createTextNode(label));  // a string would be HTML
     });
     if (fit && points.length) { map.fitBounds(L.latLngBounds(points).pad(0.3), { maxZoom: 16 }); }
   }
@@ -153,7 +159,7 @@
       if (incident.verified) { priority.append(" ", tag(labels.labelVerified)); }
       var link = document.createElement("a");
       link.href = incident.url;
-      link.textContent = incident.type_label;
+      link.textContent = typeLabel(incident);
       var what = cell(row, link);
       var counts = [];
       if (incident.suspect_count) { counts.push(incident.suspect_count + " " + labels.labelSuspects); }
@@ -162,9 +168,9 @@
       if (counts.length) { what.append(" · " + counts.join(", ")); }
       cell(row, incident.address || "");
       cell(row, incident.company || "");
-      cell(row, incident.status_label + (incident.assigned_unit ? " · " + incident.assigned_unit : ""));
+      cell(row, statusLabel(incident) + (incident.assigned_unit ? " · " + incident.assigned_unit : ""));
       var update = latest[incident.id];
-      cell(row, update ? update.kind_label + (update.text ? ": " + update.text : "") : "");
+      cell(row, update ? kindLabel(update) + (update.text ? ": " + update.text : "") : "");
       var time = document.createElement("time");
       time.dateTime = incident.received_at || "";
       time.textContent = incident.received_at ? new Date(incident.received_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
@@ -190,22 +196,26 @@
 
   // --- the live connection
 
-  var delay = 1000;
+  // A refused handshake (signed out, second factor lapsed) reaches us as a plain close: after a few attempts
+  // that never opened, stop and say so. A watch revoked while open closes with 4403.
+  var delay = 1000, failures = 0, MAX_FAILURES = 5, reloading = false;
   function connect() {
     setStatus("connecting");
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     var socket = new WebSocket(scheme + window.location.host + "/ws/incidents/?last_event_id=" + lastEventId);
-    socket.onopen = function () { delay = 1000; setStatus("live"); };
+    socket.onopen = function () { delay = 1000; failures = -1; setStatus("live"); };
     socket.onmessage = function (frame) {
       var message = JSON.parse(frame.data);
-      if (message.type === "reload") { setStatus("reload"); window.location.reload(); return; }
+      if (message.type === "reload") { reloading = true; setStatus("reload"); window.location.reload(); return; }
       if (message.type !== "incident.event") { return; }
       if (message.event.id <= lastEventId) { return; }
       lastEventId = message.event.id;
       apply(message);
     };
     socket.onclose = function (event) {
-      if (event.code === 4409) { return; }  // told to reload
+      if (event.code === 4409 && reloading) { return; }  // told to reload
+      failures += 1;
+      if (event.code === 4403 || failures >= MAX_FAILURES) { setStatus("refused"); return; }
       setStatus("retry");
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 15000);

@@ -48,8 +48,10 @@
   if (!timeline || typeof WebSocket === "undefined") { return; }
   var incidentId = timeline.dataset.incidentId;
   var lastSeq = parseInt(timeline.dataset.lastEventId, 10) || 0;
-  var sideLabelsElement = document.getElementById("incident-side-labels");
-  var sideLabels = sideLabelsElement ? JSON.parse(sideLabelsElement.textContent) : {};
+  // The page's own language for the codes a live message carries (the message's labels are the site's default).
+  var labelsElement = document.getElementById("incident-labels");
+  var labels = labelsElement ? JSON.parse(labelsElement.textContent) : {};
+  var sideLabels = labels.sides || {}, kindLabels = labels.kinds || {}, statusLabels = labels.statuses || {};
   var live = document.getElementById("incident-live");
   var closedNotice = document.getElementById("incident-closed-notice");
 
@@ -78,7 +80,7 @@
     var headLine = document.createElement("p");
     headLine.className = "event-head";
     var kind = document.createElement("strong");
-    kind.textContent = event.kind_label;
+    kind.textContent = kindLabels[event.kind] || event.kind_label;
     headLine.appendChild(kind);
     var parts = [sideLabels[event.side] || event.side];
     if (event.actor) { parts.push(event.actor); }
@@ -108,7 +110,7 @@
   function showIncident(summary) {
     if (!summary) { return; }
     var status = document.querySelector("[data-incident-status]");
-    if (status && summary.status_label) { status.textContent = summary.status_label; }
+    if (status && summary.status_label) { status.textContent = statusLabels[summary.status] || summary.status_label; }
     var unit = document.querySelector("[data-incident-unit]");
     if (unit) { unit.textContent = summary.assigned_unit || "—"; }
     if (summary.status === "closed" && closedNotice) { closedNotice.hidden = false; }
@@ -126,7 +128,9 @@
     showIncident(message.incident);
   }
 
-  var backoff = 1, socket = null, ping = null;
+  // A refused handshake reaches the page as a plain close (the server answers it with HTTP 403): after a few
+  // attempts that never opened, stop and say so instead of retrying forever.
+  var backoff = 1, socket = null, ping = null, failures = 0, MAX_FAILURES = 5;
 
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
@@ -135,6 +139,7 @@
     socket = new WebSocket(url);
     socket.addEventListener("open", function () {
       backoff = 1;
+      failures = -1;
       say("labelLive");
       ping = window.setInterval(function () {
         if (socket && socket.readyState === WebSocket.OPEN) { socket.send("ping"); }
@@ -147,7 +152,8 @@
     socket.addEventListener("close", function (closing) {
       window.clearInterval(ping);
       socket = null;
-      if (closing.code === CLOSE_REFUSED) { say("labelRefused"); return; }
+      failures += 1;
+      if (closing.code === CLOSE_REFUSED || failures >= MAX_FAILURES) { say("labelRefused"); return; }
       say("labelReconnecting");
       window.setTimeout(connect, backoff * 1000);
       backoff = Math.min(backoff * 2, MAX_BACKOFF_SECONDS);
