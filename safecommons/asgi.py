@@ -1,3 +1,4 @@
+import gc
 import os
 import warnings
 
@@ -38,6 +39,10 @@ async def websockets(scope, receive, send):
     app = machine_sockets if scope["path"].startswith("/ws/alarms/") else browser_sockets
     return await app(scope, receive, send)
 
+
+# Everything imported so far lives as long as the process: the collector need not scan it again. Full
+# collections otherwise grow with every long-lived object and stall all live connections while they run.
+gc.freeze()
 
 application = ProtocolTypeRouter(
     {
