@@ -7,6 +7,9 @@ import time
 
 import pytest
 
+from safecommons.incidents.tests.factories import handoff_agreement
+from safecommons.incidents.tests.factories_alarms import alarm_center, alarm_permit
+
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -40,3 +43,29 @@ def asgi_server(transactional_db):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+# --- The alarm exchange: the security company's alarm center, a permit it monitors, and another company's center.
+
+
+@pytest.fixture
+def center(security_company, agency):
+    """The security company's alarm center (an API key with alarms:write), under the handoff agreement."""
+    handoff_agreement(security_company, agency)
+    return alarm_center(security_company)
+
+
+@pytest.fixture
+def permit(security_company, agency):
+    return alarm_permit(security_company, agency)
+
+
+@pytest.fixture
+def other_center(agency):
+    """Another monitoring company's alarm center, with its own agreement with the agency."""
+    from safecommons.partners.models import OrganisationKind
+    from safecommons.partners.tests.factories import OrganisationFactory
+
+    other = OrganisationFactory(kind=OrganisationKind.SECURITY_COMPANY, name="Nightwatch Alarms")
+    handoff_agreement(other, agency)
+    return alarm_center(other)

@@ -181,18 +181,6 @@ def test_police_of_another_agency_and_operators_of_another_company_are_refused_t
 
 
 @pytest.fixture
-def center(security_company, agency):
-    """The security company's alarm center, monitoring a permit at the agency under the handoff agreement."""
-    handoff_agreement(security_company, agency)
-    return alarm_center(security_company)
-
-
-@pytest.fixture
-def permit(security_company, agency):
-    return alarm_permit(security_company, agency)
-
-
-@pytest.fixture
 def sent(center, permit):
     """An alarm event the center sent: accepted, an incident received by the agency."""
     answer = alarm_send(center, permit)

@@ -19,28 +19,8 @@ from safecommons.incidents.tests.factories_alarms import (
     alarm_post,
     incident_moved_to,
 )
-from safecommons.partners.models import OrganisationKind
-from safecommons.partners.tests.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def center(security_company, agency):
-    handoff_agreement(security_company, agency)
-    return alarm_center(security_company)
-
-
-@pytest.fixture
-def permit(security_company, agency):
-    return alarm_permit(security_company, agency)
-
-
-@pytest.fixture
-def other_center(agency):
-    other = OrganisationFactory(kind=OrganisationKind.SECURITY_COMPANY, name="Nightwatch Alarms")
-    handoff_agreement(other, agency)
-    return alarm_center(other)
 
 
 def post(client, url, body=None):

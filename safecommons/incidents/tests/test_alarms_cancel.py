@@ -21,12 +21,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def center(security_company, agency):
-    handoff_agreement(security_company, agency)
-    return alarm_center(security_company)
-
-
-@pytest.fixture
 def accepted(center, security_company, agency):
     return alarm_send(center, alarm_permit(security_company, agency))
 

@@ -10,28 +10,7 @@ from django.core.exceptions import PermissionDenied
 from safecommons.incidents.events import incident_event_append
 from safecommons.incidents.models import Incident, IncidentEvent
 from safecommons.incidents.selectors import alarms as alarm_selectors
-from safecommons.incidents.tests.factories import handoff_agreement
 from safecommons.incidents.tests.factories_alarms import alarm_center, alarm_permit, alarm_send, incident_moved_to
-from safecommons.partners.models import OrganisationKind
-from safecommons.partners.tests.factories import OrganisationFactory
-
-
-@pytest.fixture
-def center(security_company, agency):
-    handoff_agreement(security_company, agency)
-    return alarm_center(security_company)
-
-
-@pytest.fixture
-def permit(security_company, agency):
-    return alarm_permit(security_company, agency)
-
-
-@pytest.fixture
-def other_center(agency):
-    other = OrganisationFactory(kind=OrganisationKind.SECURITY_COMPANY, name="Nightwatch Alarms")
-    handoff_agreement(other, agency)
-    return alarm_center(other)
 
 
 def police_dispatch(incident, unit="2-Adam-14"):

@@ -22,12 +22,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def center(security_company, agency):
-    handoff_agreement(security_company, agency)
-    return alarm_center(security_company)
-
-
-@pytest.fixture
 def clock(time_machine):
     time_machine.move_to(timezone.now(), tick=False)
     return time_machine
