@@ -162,7 +162,7 @@ class Hub:
         self._started: asyncio.Future | None = None
         self._gap_timer: asyncio.TimerHandle | None = None
         self._filling = False
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: set[asyncio.Task] = set()  # held until done (the loop keeps only weak references)
 
     # -- watchers
 
@@ -223,7 +223,7 @@ class Hub:
     def _gap_timeout(self) -> None:
         self._gap_timer = None
         if self.pending:
-            self._tasks.append(self.loop.create_task(self.fill_from_database(up_to=max(self.pending))))
+            self._spawn(self.fill_from_database(up_to=max(self.pending)))
 
     async def fill_from_database(self, *, up_to: int | None = None) -> None:
         """Read the events from `expected` to `up_to` (default: the latest) that the broadcast has not
@@ -254,7 +254,7 @@ class Hub:
             try:
                 if self.redis_url:
                     ready = self.loop.create_future()
-                    self._tasks.append(self.loop.create_task(self._listen_redis(ready)))
+                    self._spawn(self._listen_redis(ready))
                     # Subscribed before we read where the stream stands, so nothing falls between. With Redis
                     # unreachable, watchers are served from the database (the sweep) until it is back.
                     try:
@@ -264,7 +264,7 @@ class Hub:
                 self.expected = await database_sync_to_async(latest_seq)() + 1
                 for seq in [s for s in self.pending if s < self.expected]:
                     del self.pending[seq]
-                self._tasks.append(self.loop.create_task(self._sweep()))
+                self._spawn(self._sweep())
                 self._started.set_result(True)
             except BaseException as error:
                 self._started.set_exception(error)
@@ -309,8 +309,13 @@ class Hub:
                 if self.expected is not None and latest >= self.expected:
                     await self.fill_from_database(up_to=latest)
 
+    def _spawn(self, coroutine) -> None:
+        task = self.loop.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def stop(self) -> None:
-        for task in self._tasks:
+        for task in tuple(self._tasks):
             task.cancel()
         for watcher in tuple(self.watchers):
             self.detach(watcher)
