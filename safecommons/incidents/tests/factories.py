@@ -52,8 +52,9 @@ def staff_session_key(user, *, second_factor: bool = True, idle_minutes: int = 0
     """The key of a saved session as after the real sign-in (with its second factor unless told otherwise),
     last active `idle_minutes` ago: for websocket tests, which read the session as a browser sends it."""
     import time
+    from importlib import import_module
 
-    from django.contrib.sessions.backends.db import SessionStore
+    from django.conf import settings
     from django.test import Client
 
     from safecommons.conftest import sign_in
@@ -64,7 +65,7 @@ def staff_session_key(user, *, second_factor: bool = True, idle_minutes: int = 0
     else:
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     key = client.cookies["sessionid"].value
-    session = SessionStore(session_key=key)
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)  # cached with Redis
     session["last_seen"] = int(time.time()) - idle_minutes * 60
     session.save()
     return key
