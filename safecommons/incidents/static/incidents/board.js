@@ -162,8 +162,12 @@
       link.textContent = typeLabel(incident);
       var what = cell(row, link);
       var counts = [];
-      if (incident.suspect_count) { counts.push(incident.suspect_count + " " + labels.labelSuspects); }
-      if (incident.vehicle_count) { counts.push(incident.vehicle_count + " " + labels.labelVehicles); }
+      if (incident.suspect_count) {
+        counts.push(incident.suspect_count + " " + (incident.suspect_count === 1 ? labels.labelSuspect : labels.labelSuspects));
+      }
+      if (incident.vehicle_count) {
+        counts.push(incident.vehicle_count + " " + (incident.vehicle_count === 1 ? labels.labelVehicle : labels.labelVehicles));
+      }
       if (incident.alarm_count > 1) { counts.push(incident.alarm_count + " " + labels.labelAlarms); }
       if (counts.length) { what.append(" · " + counts.join(", ")); }
       cell(row, incident.address || "");
