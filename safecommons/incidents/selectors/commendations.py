@@ -50,6 +50,13 @@ def commendation_get(*, actor: Actor, commendation_id: int) -> Commendation:
     return commendation
 
 
+def commendation_for_consent(*, actor: Actor, commendation_id: int) -> Commendation:
+    """The commendation its recipient is answering about (PermissionDenied for anyone else, staff included)."""
+    commendation = commendation_get(actor=actor, commendation_id=commendation_id)
+    require(actor, "commendation.consent", commendation)
+    return commendation
+
+
 def commendation_for_certificate(*, actor: Actor, commendation_id: int) -> Commendation:
     """The commendation whose certificate is asked for: a public one for anyone, signed in or not; otherwise
     as `commendation_get`."""

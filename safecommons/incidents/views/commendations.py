@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from safecommons.core.errors import Refused
-from safecommons.core.permissions import actor_for_user, require
+from safecommons.core.permissions import actor_for_user
 from safecommons.incidents.models import Commendation, Incident
 from safecommons.incidents.selectors import commendations as selectors
 from safecommons.incidents.services import commendations as services
@@ -149,8 +149,8 @@ def detail(request, commendation_id: int):
 @require_POST
 def consent(request, commendation_id: int):
     actor = actor_for_user(request.user)
-    commendation = _commendation(lambda: selectors.commendation_get(actor=actor, commendation_id=commendation_id))
-    require(actor, "commendation.consent", commendation)  # before the form: staff who may read it get 403
+    commendation = _commendation(lambda: selectors.commendation_for_consent(actor=actor,
+                                                                            commendation_id=commendation_id))
     public = request.POST.get("public")
     if public not in ("yes", "no"):
         messages.error(request, _("Choose whether your commendation may be shown publicly."))
