@@ -263,6 +263,13 @@ def incident_companies(actor: Actor) -> set[int]:
             if m.role in INCIDENT_OPERATOR_ROLES and m.organisation_kind == "security_company"}
 
 
+def incident_agencies(actor: Actor) -> set[int]:
+    """The agencies whose live incidents the actor works as police (people only)."""
+    if actor.api_key_id is not None:
+        return set()
+    return actor.organisation_ids(INCIDENT_POLICE_ROLES)
+
+
 def incident_handoff_company(actor: Actor, agency) -> int | None:
     """The first of the actor's security companies that an agreement in force lets hand alarm events and
     incidents to `agency`; None when there is none."""

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from safecommons.core.permissions import INCIDENT_POLICE_ROLES, Actor, require
+from safecommons.core.permissions import Actor, incident_agencies, require
 from safecommons.incidents.broadcast import latest_seq
 from safecommons.incidents.events import incident_summary
 from safecommons.incidents.models import Incident
@@ -33,7 +33,7 @@ def board_state(*, actor: Actor) -> BoardState:
     require(actor, "incident.board")
     last_event_id = latest_seq()
     since = timezone.now() - RECENTLY_CLOSED
-    incidents = (Incident.objects.filter(agency_id__in=actor.organisation_ids(INCIDENT_POLICE_ROLES))
+    incidents = (Incident.objects.filter(agency_id__in=incident_agencies(actor))
                  .filter(~Q(status=Incident.Status.CLOSED) | Q(closed_at__gte=since))
                  .select_related("company").order_by("-priority", "-received_at")[:500])
     incidents = list(incidents)

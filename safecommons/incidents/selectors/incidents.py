@@ -10,17 +10,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from safecommons.core.audit.services import audit_record
-from safecommons.core.permissions import INCIDENT_POLICE_ROLES, Actor, incident_companies, may, require
+from safecommons.core.permissions import Actor, incident_agencies, incident_companies, may, require
 from safecommons.incidents.models import Incident, IncidentEvent, Snapshot
 from safecommons.partners.models import Organisation, OrganisationKind, Scope, Site
 from safecommons.partners.selectors import partners_in_force_with, recipients_granted
 
 STATES = ("open", "closed", "all")
 CLOSED_SHOWN = 100  # closed incidents listed on the console
-
-
-def _police_agencies(actor: Actor) -> set[int]:
-    return actor.organisation_ids(INCIDENT_POLICE_ROLES) if actor.api_key_id is None else set()
 
 
 def incidents_visible(*, actor: Actor, state: str = "open") -> QuerySet[Incident]:
@@ -30,7 +26,7 @@ def incidents_visible(*, actor: Actor, state: str = "open") -> QuerySet[Incident
         raise PermissionDenied("incident.list")
     if state not in STATES:
         raise ValueError(f"state must be one of {STATES}")
-    scope = Q(agency_id__in=_police_agencies(actor)) | Q(company_id__in=incident_companies(actor))
+    scope = Q(agency_id__in=incident_agencies(actor)) | Q(company_id__in=incident_companies(actor))
     incidents = Incident.objects.filter(scope).select_related("agency", "company")
     if state == "open":
         incidents = incidents.exclude(status=Incident.Status.CLOSED)

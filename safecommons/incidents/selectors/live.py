@@ -8,10 +8,10 @@ from django.core.exceptions import PermissionDenied
 
 from safecommons.core.audit.services import audit_record
 from safecommons.core.permissions import (
-    INCIDENT_POLICE_ROLES,
     Actor,
     actor_for_api_key,
     actor_for_user,
+    incident_agencies,
     incident_companies,
     may,
     require,
@@ -37,7 +37,7 @@ def watch_scope_for(*, actor: Actor, incident_id: int | None = None, after: int 
         if audit:
             audit_record(action="incident.watch", actor=actor, target=incident, details={"after": after})
         return scope
-    agency_ids = frozenset(actor.organisation_ids(INCIDENT_POLICE_ROLES)) if actor.api_key_id is None else frozenset()
+    agency_ids = frozenset(incident_agencies(actor))
     company_ids = frozenset(incident_companies(actor))
     if not agency_ids and not company_ids:
         raise PermissionDenied("live incidents are for police and monitoring operators")
