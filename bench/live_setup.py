@@ -28,6 +28,11 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from safecommons.core.management.commands.serve import WEBSOCKET_PROTOCOL  # noqa: E402  (as `manage.py serve`)
+
 SERVER_START_LIMIT_S = 90.0
 WORKER_SETTLE_S = 3.0
 AGENCY_SLUG = "bench-live-police"
@@ -217,8 +222,8 @@ def server_start(env: dict[str, str], port: int, workers: int, log_file) -> subp
     the supervisor and its workers stop together. It inherits this process's limit on open files (raise it
     first with fd_limit_raise)."""
     command = [sys.executable, "-m", "uvicorn", "safecommons.asgi:application", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", str(workers), "--lifespan", "off", "--no-access-log",
-               "--log-level", "warning"]
+               "--port", str(port), "--workers", str(workers), "--ws", WEBSOCKET_PROTOCOL, "--lifespan", "off",
+               "--no-access-log", "--log-level", "warning"]
     print(f"server: {' '.join(command[1:])}", file=sys.stderr, flush=True)
     return subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **env}, stdout=log_file,
                             stderr=subprocess.STDOUT, start_new_session=True)

@@ -18,7 +18,7 @@ from django.urls import path  # noqa: E402
 
 from safecommons.core.bodylimit import BodySizeLimit  # noqa: E402
 from safecommons.core.consumers import EventsConsumer  # noqa: E402
-from safecommons.incidents.consumers import AlarmStatusConsumer, IncidentsConsumer  # noqa: E402
+from safecommons.incidents.consumers import SOCKET_SEND, AlarmStatusConsumer, IncidentsConsumer  # noqa: E402
 
 if settings.EMBEDDED_WORKER:
     from safecommons.core.worker import embedded_worker_start
@@ -37,7 +37,9 @@ machine_sockets = URLRouter([path("ws/alarms/status/", AlarmStatusConsumer.as_as
 
 async def websockets(scope, receive, send):
     app = machine_sockets if scope["path"].startswith("/ws/alarms/") else browser_sockets
-    return await app(scope, receive, send)
+    # The server's own send, for the live streams' fan-out (incidents/broadcast.py): the middlewares' wrappers
+    # of `send` only act on the handshake, and a message to a thousand watchers should not pass through them.
+    return await app({**scope, SOCKET_SEND: send}, receive, send)
 
 
 # Everything imported so far lives as long as the process: the collector need not scan it again. Full

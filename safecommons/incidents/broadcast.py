@@ -16,8 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -66,20 +68,54 @@ class WatchScope:
         return q
 
 
+class _Resumed:
+    """Awaiting this finishes a coroutine that was started by hand and stopped at `waiting_on` (a future it
+    waits for): what a task does after its first step, for a coroutine whose first step ran elsewhere."""
+
+    def __init__(self, coroutine: Coroutine, waiting_on: Any) -> None:
+        self.coroutine, self.waiting_on = coroutine, waiting_on
+
+    def __await__(self):
+        coroutine, value = self.coroutine, self.waiting_on
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                coroutine.close()
+                raise
+            except BaseException as error:  # thrown in by the task (its cancellation)
+                try:
+                    value = coroutine.throw(error)
+                except StopIteration as done:
+                    return done.value
+            else:
+                try:
+                    value = coroutine.send(sent)
+                except StopIteration as done:
+                    return done.value
+
+
 @dataclass(eq=False)
 class Watcher:
-    """One connection's place in the stream. `send` writes a text frame to it; nothing is sent before
-    `open()` (the connection is accepted only once the watcher is registered and caught up)."""
+    """One connection's place in the stream. `send` is the connection's ASGI send; nothing is sent before
+    `open()` (the connection is accepted only once the watcher is registered and caught up).
+
+    A message is written to the socket at once, in the hub's own loop over its watchers, as a bare
+    websocket server does: no queue, no task per watcher. Only when a connection's write buffer is full
+    (its ASGI send has to wait) does the rest of that send move to a task, with what follows queued behind
+    it, so one slow reader never holds up the others; past QUEUE_LIMIT queued it is let go (`overflow`)."""
 
     scope: WatchScope
-    send: Callable[[str], Awaitable[None]]
+    send: Callable[[dict[str, Any]], Awaitable[None]]
     overflow: Callable[[], Awaitable[None]] | None = None  # called once when the client cannot keep up
     cursor: int = 0
     buffering: bool = True
     _held: list[Envelope] = field(default_factory=list)
-    _queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
-    _sender: asyncio.Task | None = None
-    _overflowed: bool = False
+    _backlog: deque[dict[str, Any]] = field(default_factory=deque)  # waiting to be written, in order
+    _sending: asyncio.Task | None = None  # writing the backlog out while the connection is not writable
+    _interrupted: Coroutine | None = None  # the send that had to wait, until that task has finished it
+    _open: bool = False
+    _stopped: bool = False
 
     def offer(self, envelope: Envelope) -> None:
         """A live event from the hub, in order."""
@@ -88,24 +124,55 @@ class Watcher:
         elif envelope.seq > self.cursor:
             self.cursor = envelope.seq
             if self.scope.sees(envelope):
-                self._put(envelope.text)
+                self._put(envelope.message)
 
     def replay(self, envelope: Envelope) -> None:
         """A stored event read for this watcher (already filtered to what it may see)."""
         if envelope.seq > self.cursor:
             self.cursor = envelope.seq
-            self._put(envelope.text)
+            self._put(envelope.message)
 
-    def _put(self, text: str) -> None:
-        if self._overflowed:
+    def _put(self, message: dict[str, Any]) -> None:
+        if self._stopped:
             return
-        if self._queue.qsize() >= QUEUE_LIMIT:
-            self._overflowed = True
+        if self._open and self._sending is None:
+            self._write(message)
+            return
+        if len(self._backlog) >= QUEUE_LIMIT:
             self.stop()
             if self.overflow is not None:
                 asyncio.get_running_loop().create_task(self.overflow())
             return
-        self._queue.put_nowait(text)
+        self._backlog.append(message)
+
+    def _write(self, message: dict[str, Any]) -> None:
+        """Run the connection's send up to its first wait: with room in the socket's buffer, it has written
+        the frame and finished by then. Otherwise a task finishes it, and writes what queues up meanwhile."""
+        coroutine = self.send(message)
+        try:
+            waiting_on = coroutine.send(None)
+        except StopIteration:
+            return
+        except Exception:  # the connection went away; its disconnect detaches it
+            logger.debug("could not send to a watcher", exc_info=True)
+            self.stop()
+            return
+        self._interrupted = coroutine
+        self._sending = asyncio.get_running_loop().create_task(self._write_rest(_Resumed(coroutine, waiting_on)))
+
+    async def _write_rest(self, first: Awaitable[None] | None) -> None:
+        try:
+            if first is not None:
+                await first
+                self._interrupted = None
+            while self._backlog:
+                await self.send(self._backlog.popleft())
+        except Exception:
+            logger.debug("could not send to a watcher", exc_info=True)
+            self._stopped = True
+            self._backlog.clear()
+        finally:
+            self._sending = None
 
     def start_live(self) -> None:
         held, self._held, self.buffering = self._held, [], False
@@ -113,22 +180,21 @@ class Watcher:
             self.offer(envelope)
 
     def open(self) -> None:
-        """Start sending (after the connection is accepted)."""
-        if self._sender is None and not self._overflowed:
-            self._sender = asyncio.get_running_loop().create_task(self._send_loop())
-
-    async def _send_loop(self) -> None:
-        while True:
-            text = await self._queue.get()
-            try:
-                await self.send(text)
-            except Exception:  # the connection went away; its disconnect detaches it
-                logger.debug("could not send to a watcher", exc_info=True)
-                return
+        """Start sending (after the connection is accepted): first what was replayed meanwhile."""
+        if self._open or self._stopped:
+            return
+        self._open = True
+        if self._backlog:
+            self._sending = asyncio.get_running_loop().create_task(self._write_rest(None))
 
     def stop(self) -> None:
-        if self._sender is not None:
-            self._sender.cancel()
+        self._stopped = True
+        self._backlog.clear()
+        if self._sending is not None:
+            self._sending.cancel()
+        if self._interrupted is not None:  # also when its task never got to run: let go of what it waits for
+            self._interrupted.close()
+            self._interrupted = None
 
 
 # --- Reading the stored events (sync; run in a thread from the hub).

@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 CLOSE_RELOAD = 4409  # too far behind to replay: reload the page and connect from its state
 CLOSE_REVOKED = 4403  # no longer allowed to watch (membership or agreement ended)
 RECHECK_SECONDS = 60  # how often an open watch is checked against the person's current memberships
+SOCKET_SEND = "safecommons.socket_send"  # scope key: the server's send for this socket, set by asgi.py
 
 
 def _int_param(query: dict[str, list[str]], name: str) -> int | None:
@@ -36,6 +37,7 @@ class _StreamConsumer(AsyncWebsocketConsumer):
     """Shared by both consumers: `watch_scope()` says what the connection may see (a refusal ends the
     handshake with HTTP 403); `?last_event_id=N` replays what came after N."""
 
+    channel_layer_alias = "(none)"  # the hub (broadcast.py) brings the events: no channel layer per connection
     watcher: Watcher | None = None
     _recheck: asyncio.Task | None = None
 
@@ -50,7 +52,7 @@ class _StreamConsumer(AsyncWebsocketConsumer):
         except (PermissionDenied, ObjectDoesNotExist):
             await self.close()
             return
-        watcher = Watcher(scope=scope, send=self._send_text, overflow=self._overflow)
+        watcher = Watcher(scope=scope, send=self.scope.get(SOCKET_SEND) or self.base_send, overflow=self._overflow)
         hub = hub_for_this_loop()
         # Registered (and caught up) before the handshake completes: an event posted once the client sees the
         # connection open is never missed.
@@ -67,9 +69,6 @@ class _StreamConsumer(AsyncWebsocketConsumer):
         self.watcher = watcher
         watcher.open()
         self._recheck = asyncio.get_running_loop().create_task(self._recheck_loop(query))
-
-    async def _send_text(self, text: str) -> None:
-        await self.send(text_data=text)
 
     async def _overflow(self) -> None:
         # The client reads slower than events come: let it go; it resumes from the last id it saw.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -35,6 +36,11 @@ class Envelope:
     company_id: int
     kind: str
     text: str
+
+    @cached_property
+    def message(self) -> dict[str, Any]:
+        """The ASGI message that sends the text to a connection: made once, for every watcher."""
+        return {"type": "websocket.send", "text": self.text}
 
     def to_wire(self) -> str:
         return json.dumps({"seq": self.seq, "incident_id": self.incident_id, "agency_id": self.agency_id,

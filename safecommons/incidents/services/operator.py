@@ -274,8 +274,8 @@ def incident_update_post(
     """Tell police what the operator sees now: an observation, a movement ping (position, heading 0–360°,
     speed), another suspect (added to the incident's suspects; the count goes up by one) or a vehicle (added
     to its vehicles). Any update may also change the weapons seen, persons at risk or the verification, which
-    sets the priority again. The event's data carries the structured values; its text says it in words."""
-    require(actor, "incident.update", incident)
+    sets the priority again. The event's data carries the structured values; its text says it in words.
+    Who may is checked once, on the locked row, before anything is written."""
     if kind not in UPDATE_KINDS:
         raise Refused(_("An update is an observation, a movement, a suspect or a vehicle."))
     text = clean_text(text)

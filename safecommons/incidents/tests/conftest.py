@@ -29,10 +29,11 @@ def asgi_server(transactional_db):
     import uvicorn
 
     from safecommons.asgi import application
+    from safecommons.core.management.commands.serve import WEBSOCKET_PROTOCOL
 
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, lifespan="off",
-                                           log_level="warning", ws_ping_interval=None))
+                                           ws=WEBSOCKET_PROTOCOL, log_level="warning", ws_ping_interval=None))
     thread = threading.Thread(target=server.run, name="test-asgi-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -291,8 +291,8 @@ def test_a_second_process_receives_the_event_through_redis(settings, people, age
                 hub = Hub(asyncio.get_running_loop(), redis_url={REDIS_URL!r})
                 got = asyncio.Queue()
 
-                async def send(text):
-                    await got.put(text)
+                async def send(message):
+                    await got.put(message["text"])
 
                 watcher = Watcher(scope=WatchScope(agency_ids=frozenset({{{agency.pk}}})), send=send)
                 await hub.attach(watcher, after=None)

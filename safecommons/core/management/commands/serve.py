@@ -3,6 +3,10 @@ import os
 import uvicorn
 from django.core.management.base import BaseCommand
 
+# uvicorn's sans-I/O websocket protocol: a message goes to the socket without waiting when there is room in
+# its buffer, so the live incident stream writes to all its watchers in one pass (incidents/broadcast.py).
+WEBSOCKET_PROTOCOL = "websockets-sansio"
+
 
 class Command(BaseCommand):
     help = "Serve the site (HTTP and websockets) with uvicorn; the embedded default also runs its worker."
@@ -13,5 +17,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, **options):
         # log_config=None: logging is Django's (settings.LOGGING), whose access log names no client.
-        uvicorn.run("safecommons.asgi:application", host=host, port=port, lifespan="off",
+        uvicorn.run("safecommons.asgi:application", host=host, port=port, lifespan="off", ws=WEBSOCKET_PROTOCOL,
                     log_level="info", log_config=None, proxy_headers=False)

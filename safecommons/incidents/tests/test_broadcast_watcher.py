@@ -1,0 +1,153 @@
+"""A watcher writes each message to its connection at once, in the hub's loop over its watchers; a
+connection that cannot take it yet (its ASGI send waits) gets its own task and queue, without holding up
+anyone else."""
+
+import asyncio
+
+import pytest
+
+from safecommons.incidents import broadcast
+from safecommons.incidents.broadcast import Watcher, WatchScope
+from safecommons.incidents.events import Envelope
+
+SCOPE = WatchScope(agency_ids=frozenset({1}))
+
+
+def envelope(seq: int, *, agency_id: int = 1) -> Envelope:
+    return Envelope(seq=seq, incident_id=1, agency_id=agency_id, company_id=2, kind="observation", text=f"event {seq}")
+
+
+class Connection:
+    """An ASGI send that writes at once, or, while `blocked`, waits until unblocked (a full write buffer)."""
+
+    def __init__(self, *, blocked: bool = False) -> None:
+        self.sent: list[str] = []
+        self.writable = asyncio.Event()
+        if not blocked:
+            self.writable.set()
+        self.fail = False
+
+    async def send(self, message):
+        await self.writable.wait()
+        if self.fail:
+            raise OSError("the client went away")
+        assert message["type"] == "websocket.send"
+        self.sent.append(message["text"])
+
+
+def live_watcher(connection: Connection, **kwargs) -> Watcher:
+    watcher = Watcher(scope=SCOPE, send=connection.send, **kwargs)
+    watcher.start_live()
+    watcher.open()
+    return watcher
+
+
+def run(scenario):
+    asyncio.run(scenario())
+
+
+def test_a_message_is_written_before_offer_returns_without_a_task():
+    async def scenario():
+        connection = Connection()
+        watcher = live_watcher(connection)
+        tasks_before = len(asyncio.all_tasks())
+        watcher.offer(envelope(1))
+        watcher.offer(envelope(2, agency_id=9))  # not for this watcher
+        watcher.offer(envelope(3))
+        assert connection.sent == ["event 1", "event 3"]
+        assert len(asyncio.all_tasks()) == tasks_before
+
+    run(scenario)
+
+
+def test_a_connection_that_cannot_take_a_message_holds_up_no_one_and_gets_everything_in_order():
+    async def scenario():
+        slow, quick = Connection(blocked=True), Connection()
+        slow_watcher, quick_watcher = live_watcher(slow), live_watcher(quick)
+        for seq in (1, 2, 3):
+            slow_watcher.offer(envelope(seq))
+            quick_watcher.offer(envelope(seq))
+        assert quick.sent == ["event 1", "event 2", "event 3"]
+        assert slow.sent == []
+        slow.writable.set()
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert slow.sent == ["event 1", "event 2", "event 3"]
+        slow_watcher.offer(envelope(4))  # writable again: at once, no task
+        assert slow.sent[-1] == "event 4"
+        assert slow_watcher._sending is None
+
+    run(scenario)
+
+
+def test_what_is_replayed_before_the_connection_opens_is_sent_first_in_order():
+    async def scenario():
+        connection = Connection()
+        watcher = Watcher(scope=SCOPE, send=connection.send)
+        watcher.replay(envelope(1))
+        watcher.offer(envelope(2))  # live, while catching up: held
+        watcher.start_live()
+        assert connection.sent == []
+        watcher.open()
+        watcher.offer(envelope(3))
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert connection.sent == ["event 1", "event 2", "event 3"]
+
+    run(scenario)
+
+
+def test_a_reader_too_far_behind_is_let_go(monkeypatch):
+    monkeypatch.setattr(broadcast, "QUEUE_LIMIT", 2)
+
+    async def scenario():
+        slow = Connection(blocked=True)
+        let_go = asyncio.Event()
+
+        async def overflow():
+            let_go.set()
+
+        watcher = live_watcher(slow, overflow=overflow)
+        for seq in range(1, 6):
+            watcher.offer(envelope(seq))
+        await asyncio.wait_for(let_go.wait(), 1)
+        slow.writable.set()
+        await asyncio.sleep(0)
+        assert slow.sent == []  # the send in progress was cancelled, the queue dropped
+        watcher.offer(envelope(6))
+        assert slow.sent == []
+
+    run(scenario)
+
+
+def test_a_connection_that_failed_is_skipped_and_the_others_still_get_the_message():
+    async def scenario():
+        gone, fine = Connection(), Connection()
+        gone.fail = True
+        gone_watcher, fine_watcher = live_watcher(gone), live_watcher(fine)
+        for watcher in (gone_watcher, fine_watcher):
+            watcher.offer(envelope(1))
+        gone.fail = False
+        gone_watcher.offer(envelope(2))
+        assert gone.sent == []
+        assert fine.sent == ["event 1"]
+
+    run(scenario)
+
+
+def test_stopping_a_watcher_cancels_the_send_that_was_waiting():
+    async def scenario():
+        slow = Connection(blocked=True)
+        watcher = live_watcher(slow)
+        watcher.offer(envelope(1))
+        sending = watcher._sending
+        assert sending is not None
+        watcher.stop()
+        with pytest.raises(asyncio.CancelledError):
+            await sending
+        assert not slow.writable._waiters  # the wait it was in was let go too
+        slow.writable.set()
+        await asyncio.sleep(0)
+        assert slow.sent == []
+
+    run(scenario)
