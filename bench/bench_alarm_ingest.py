@@ -3,8 +3,9 @@
 Run from the repository root:  .venv/bin/python bench/bench_alarm_ingest.py
 
 The real application (uvicorn, several worker processes, PostgreSQL, Redis for the cache, sessions and the
-live broadcast) takes N alarm events (default 20,000) through POST /api/incidents/alarms from one client
-process (bench/live_watchers.py) over C keep-alive connections, with an alarm center's API key. 10 % of the
+live broadcast) takes N alarm events (default 20,000) from one client process (bench/live_watchers.py) over
+C keep-alive connections, with an alarm center's API key: up to BENCH_ALARM_BATCH events (default 100) per
+POST /api/incidents/alarm-batches, or with BENCH_ALARM_BATCH=1 one per POST /api/incidents/alarms. 10 % of the
 events are sent twice: half of the replays right behind their original on another connection (in flight
 together), half a few seconds later. 5 % are a second alarm from the permit of an earlier one, sent once
 that one was answered (joined to its incident). Every other event names a permit of its own. Nothing new
@@ -81,8 +82,9 @@ EVENTS = int(env_number("BENCH_ALARM_EVENTS", 20_000))
 REPLAY_SHARE = env_number("BENCH_ALARM_REPLAY_SHARE", 0.10)
 JOIN_SHARE = env_number("BENCH_ALARM_JOIN_SHARE", 0.05)
 WORKERS = int(env_number("BENCH_ALARM_WORKERS", 4))
-CONNECTIONS = int(env_number("BENCH_ALARM_CONNECTIONS", 32))
+CONNECTIONS = int(env_number("BENCH_ALARM_CONNECTIONS", 16))
 RECONNECT_AFTER = int(env_number("BENCH_ALARM_RECONNECT_AFTER", 100))
+BATCH = max(1, int(env_number("BENCH_ALARM_BATCH", 100)))  # events per request; 1: the one-event endpoint
 SAMPLER_RATE = env_number("BENCH_ALARM_SAMPLER_RATE", 50.0)
 SAMPLER_SECONDS = env_number("BENCH_ALARM_SAMPLER_SECONDS", 10.0)
 MAX_SECONDS = env_number("BENCH_ALARM_MAX_SECONDS", 120.0)
@@ -371,12 +373,14 @@ def main() -> int:
 
     plan = plan_make(run, permits)
     counts = plan["counts"]
+    sending = (f"up to {BATCH} events per request (POST /api/incidents/alarm-batches)" if BATCH > 1
+               else "one event per request (POST /api/incidents/alarms)")
     plan_file, answers_file = var_dir / "plan.json", var_dir / "answers.json"
     plan_file.write_text(json.dumps(plan))
     log(f"load: {EVENTS:,} events ({counts['originals']:,} originals on permits of their own, {counts['joins']:,} "
         f"second alarms from an earlier permit), {counts['replays_together']:,} replayed at once and "
         f"{counts['replays_later']:,} later: {len(plan['order']):,} sends over {CONNECTIONS} keep-alive connections "
-        f"(each reopened after {RECONNECT_AFTER}) from one process; sampler {SAMPLER_RATE:g}/s for "
+        f"(each reopened after {RECONNECT_AFTER} requests) from one process, {sending}; sampler {SAMPLER_RATE:g}/s for "
         f"{SAMPLER_SECONDS:g} s {'during and ' if SAMPLER_DURING else ''}after the load; {os.cpu_count()} cores "
         "shared by server, PostgreSQL, Redis and client")
 
@@ -391,7 +395,7 @@ def main() -> int:
             command = [
                 sys.executable, str(BENCH_DIR / "live_watchers.py"), "alarms", "--port", str(port),
                 "--api-key", api_key, "--plan", str(plan_file), "--out", str(answers_file),
-                "--connections", str(CONNECTIONS), "--reconnect-after", str(RECONNECT_AFTER),
+                "--connections", str(CONNECTIONS), "--reconnect-after", str(RECONNECT_AFTER), "--batch", str(BATCH),
                 "--max-seconds", str(MAX_SECONDS),
                 "--sampler-rate", str(SAMPLER_RATE), "--ws-url", f"ws://127.0.0.1:{port}/ws/incidents/",
                 "--cookie", session_cookie(officer_session, csrf_token_new()), "--origin", f"http://127.0.0.1:{port}",
@@ -422,7 +426,7 @@ def main() -> int:
         log(f"load: cut short after {MAX_SECONDS:g} s (BENCH_ALARM_MAX_SECONDS): {load['events']:,} of the "
             f"{EVENTS:,} events sent; the checks below cover what was sent")
     log(f"load: {load['sends']:,} sends answered in {load['wall_s']:.1f} s = {rate:,.1f} distinct events/s "
-        f"({load['sends'] / load['wall_s']:,.1f} requests/s); statuses {result['statuses']}, network errors "
+        f"({load['requests'] / load['wall_s']:,.1f} requests/s); statuses {result['statuses']}, network errors "
         f"{result['errors'] or 'none'}; latency ms p50 {latency['p50']} p90 {latency['p90']} p99 {latency['p99']} "
         f"max {latency['max']}")
     for sample in result["samples"]:
@@ -430,7 +434,7 @@ def main() -> int:
     busy = cpu["machine"] - cpu["machine_idle"]
     sends = load["sends"] + counts["sampler"]
     per = {key: cpu[key] / sends * 1000 for key in ("server", "postgres", "redis", "client")}
-    log(f"cpu per request: server {per['server']:.2f} ms, PostgreSQL {per['postgres']:.2f} ms, Redis "
+    log(f"cpu per event sent: server {per['server']:.2f} ms, PostgreSQL {per['postgres']:.2f} ms, Redis "
         f"{per['redis']:.2f} ms, client {per['client']:.2f} ms; machine busy {100 * busy / cpu['machine']:.0f} % "
         "over the whole client run (samplers included)")
     for name in ("sampler_during", "sampler_after"):
@@ -459,7 +463,8 @@ def main() -> int:
         "the first time")
 
     print(json.dumps({
-        "name": "alarm_ingest", "value": round(rate, 1), "unit": "events/s", "peer": "target (no peer)",
+        "name": f"alarm_ingest ({'batches of ' + str(BATCH) if BATCH > 1 else 'one event per request'})",
+        "value": round(rate, 1), "unit": "events/s", "peer": "target (no peer)",
         "peer_value": TARGET_RATE, "ratio": round(rate / TARGET_RATE, 3),
         "target": f">= {TARGET_RATE:g}/s, zero loss, zero duplicates under replay",
     }), flush=True)

@@ -493,6 +493,26 @@ class AlarmRun:
         """Send one event (again on a new connection after a network error: a replay, as a center would);
         (status, answer, sent at, seconds)."""
         payload = connection.request_bytes("POST", "/api/incidents/alarms", self.payload(index), self.headers)
+        status, answer, began, took = await self.exchange(connection, payload)
+        if status not in (200, 201) and len(self.samples) < SAMPLES_KEPT:
+            self.samples.append(f"{status}: {json.dumps(answer)[:300]}")
+        return status, answer, began, took
+
+    async def post_batch(self, connection: HttpConnection, indexes: list[int]) -> tuple[list[tuple[int, dict]],
+                                                                                          float, float]:
+        """Send several events in one request (POST /api/incidents/alarm-batches); ([(status the one-event
+        endpoint would give, answer)] in order, sent at, seconds)."""
+        body = b'{"events": [' + b", ".join(self.payload(index) for index in indexes) + b"]}"
+        payload = connection.request_bytes("POST", "/api/incidents/alarm-batches", body, self.headers)
+        status, answer, began, took = await self.exchange(connection, payload)
+        answers = answer.get("answers") if status == 200 else None
+        if not isinstance(answers, list) or len(answers) != len(indexes):
+            if len(self.samples) < SAMPLES_KEPT:
+                self.samples.append(f"batch {status}: {json.dumps(answer)[:300]}")
+            return [(0, {"error": f"batch answered {status}"}) for _ in indexes], began, took
+        return [(int(item.get("code") or 0), item) for item in answers], began, took
+
+    async def exchange(self, connection: HttpConnection, payload: bytes) -> tuple[int, dict, float, float]:
         for _attempt in range(5):
             began = time.perf_counter()
             try:
@@ -509,14 +529,21 @@ class AlarmRun:
                 answer = json.loads(body)
             except ValueError:
                 answer = {"raw": body[:300].decode(errors="replace")}
-            if status not in (200, 201) and len(self.samples) < SAMPLES_KEPT:
-                self.samples.append(f"{status}: {body[:300].decode(errors='replace')}")
             return status, answer, began, time.perf_counter() - began
         return 0, {"error": "no answer after 5 tries"}, began, 0.0
 
+    def sendable(self, index: int, in_batch: set[int]) -> bool:
+        """Whether the event may go in a batch holding `in_batch` now: not twice in one batch, and a join
+        only once the alarm it joins has been answered."""
+        after = self.events[index].get("after")
+        return index not in in_batch and (after is None or self.answered[after].is_set())
+
     async def load(self) -> dict:
-        """Every send of the plan's order over `connections` keep-alive connections; a join waits until the
-        alarm it joins has been answered."""
+        """Every send of the plan's order over `connections` keep-alive connections, `batch` events per
+        request (1: the one-event endpoint); a join waits until the alarm it joins has been answered. A
+        batch never holds one event twice: a replay right behind its original waits for this connection's
+        next batch, while another connection may send it at the same time. Joins not sendable yet wait the
+        same way, while the batch fills up with what follows them."""
         order: list[int] = self.plan["order"]
         self.answers = [None] * len(order)
         for index in set(order):
@@ -525,6 +552,7 @@ class AlarmRun:
         latencies: list[float] = []
         first_sent = math.inf
         last_answer = 0.0
+        batch_size = max(1, self.args.batch)
 
         stop_at = time.perf_counter() + self.args.max_seconds
         cut_short = False
@@ -533,20 +561,48 @@ class AlarmRun:
             nonlocal first_sent, last_answer, cut_short
             connection = HttpConnection("127.0.0.1", self.args.port)
             done = 0
-            for position, index in cursor:
+            deferred: list[tuple[int, int]] = []  # taken from the order, not sendable in the batch being made
+            while True:
                 if time.perf_counter() > stop_at:
                     cut_short = True  # what is left of the order is not sent (its answers stay None)
                     break
-                wait_for = self.events[index].get("after")
-                if wait_for is not None:
-                    await self.answered[wait_for].wait()
-                status, answer, began, took = await self.post(connection, index)
+                batch: list[tuple[int, int]] = []
+                in_batch: set[int] = set()
+                waiting, deferred = deferred, []
+                for item in waiting:
+                    if len(batch) < batch_size and self.sendable(item[1], in_batch):
+                        batch.append(item)
+                        in_batch.add(item[1])
+                    else:
+                        deferred.append(item)
+                while len(batch) < batch_size and len(deferred) < batch_size:
+                    item = next(cursor, None)
+                    if item is None:
+                        break
+                    if self.sendable(item[1], in_batch):
+                        batch.append(item)
+                        in_batch.add(item[1])
+                    else:
+                        deferred.append(item)
+                if not batch:
+                    if not deferred:
+                        break
+                    # Only joins whose original is not answered yet: wait for the first one's.
+                    await self.answered[self.events[deferred[0][1]]["after"]].wait()
+                    continue
+                if batch_size == 1:
+                    status, answer, began, took = await self.post(connection, batch[0][1])
+                    results = [(status, answer)]
+                else:
+                    results, began, took = await self.post_batch(connection, [index for _p, index in batch])
                 first_sent = min(first_sent, began)
                 last_answer = max(last_answer, began + took)
                 latencies.append(took)
-                self.answers[position] = {"event": index, "status": status, "outcome": answer.get("outcome"),
-                                          "incident_id": answer.get("incident_id"), "reason": answer.get("reason")}
-                self.answered[index].set()
+                for (position, index), (status, answer) in zip(batch, results, strict=True):
+                    self.answers[position] = {"event": index, "status": status, "outcome": answer.get("outcome"),
+                                              "incident_id": answer.get("incident_id"),
+                                              "reason": answer.get("reason")}
+                    self.answered[index].set()
                 done += 1
                 if self.args.reconnect_after and done % self.args.reconnect_after == 0:
                     connection.close()
@@ -556,7 +612,7 @@ class AlarmRun:
         wall = last_answer - first_sent if latencies else 0.0
         sent = [answer for answer in self.answers if answer is not None]
         return {"sends": len(sent), "events": len({answer["event"] for answer in sent}), "cut_short": cut_short,
-                "wall_s": round(wall, 3), "latency_ms": percentiles(latencies)}
+                "requests": len(latencies), "wall_s": round(wall, 3), "latency_ms": percentiles(latencies)}
 
     async def sample(self, indexes: list[int], rate: float) -> dict:
         """Send these alarms at `rate` per second (open loop, a few connections) and time each from the
@@ -655,7 +711,10 @@ def main() -> int:
     alarms.add_argument("--plan", required=True)
     alarms.add_argument("--out", required=True)
     alarms.add_argument("--connections", type=int, default=32)
-    alarms.add_argument("--reconnect-after", type=int, default=100)
+    alarms.add_argument("--reconnect-after", type=int, default=100, help="requests on a connection before "
+                                                                          "it is opened again")
+    alarms.add_argument("--batch", type=int, default=1, help="events per request (1: POST /api/incidents/alarms "
+                                                             "each; more: POST /api/incidents/alarm-batches)")
     alarms.add_argument("--max-seconds", type=float, default=math.inf, help="send nothing new after this long")
     alarms.add_argument("--sampler-rate", type=float, default=50.0)
     alarms.add_argument("--sampler-connections", type=int, default=8)

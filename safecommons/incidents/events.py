@@ -8,6 +8,7 @@ after that transaction commits.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -51,6 +52,20 @@ class Envelope:
         return cls(**json.loads(raw))
 
 
+@dataclass(frozen=True)
+class NewEvent:
+    """One event to append (`incident_events_append`)."""
+
+    incident: Incident
+    kind: str
+    side: str
+    actor_user: Any = None
+    actor_label: str = ""
+    text: str = ""
+    data: dict[str, Any] | None = None
+    at: datetime | None = None
+
+
 def incident_event_append(
     *,
     incident: Incident,
@@ -69,30 +84,47 @@ def incident_event_append(
     commit, numbers are handed out in the order the events become visible, and no two writers wait on each
     other in opposite order.
     """
+    return incident_events_append([NewEvent(incident=incident, kind=kind, side=side, actor_user=actor_user,
+                                            actor_label=actor_label, text=text, data=data, at=at)])[0]
+
+
+def incident_events_append(new_events: Sequence[NewEvent]) -> list[IncidentEvent]:
+    """Append several events (of one or more incidents) in one step: numbered in the order given, stored in
+    one insert, broadcast in that order once the transaction commits. Same rules as `incident_event_append`."""
+    if not new_events:
+        return []
     with transaction.atomic():
         sequence = EventSequence.objects.select_for_update().filter(pk=1).first()
         if sequence is None:  # the migration makes the row; a flushed test database has lost it
             EventSequence.objects.get_or_create(pk=1)
             sequence = EventSequence.objects.select_for_update().get(pk=1)
-        seq = sequence.last_seq + 1
-        event = IncidentEvent.objects.create(
-            seq=seq, incident=incident, agency_id=incident.agency_id, company_id=incident.company_id, kind=kind,
-            side=side, actor=actor_user, actor_label=actor_label[:200], text=text, data=data or {},
-            created_at=at or timezone.now(),
-        )
-        EventSequence.objects.filter(pk=1).update(last_seq=seq)
-        envelope = envelope_for(event, incident)
+        now = timezone.now()
+        events = IncidentEvent.objects.bulk_create([
+            IncidentEvent(seq=sequence.last_seq + n, incident=new.incident, agency_id=new.incident.agency_id,
+                          company_id=new.incident.company_id, kind=new.kind, side=new.side, actor=new.actor_user,
+                          actor_label=new.actor_label[:200], text=new.text, data=new.data or {},
+                          created_at=new.at or now)
+            for n, new in enumerate(new_events, start=1)
+        ])
+        EventSequence.objects.filter(pk=1).update(last_seq=sequence.last_seq + len(events))
+        with translation.override(settings.LANGUAGE_CODE):
+            envelopes = [_envelope(event, new.incident) for event, new in zip(events, new_events, strict=True)]
     from safecommons.incidents import broadcast
 
-    transaction.on_commit(lambda: broadcast.publish(envelope), robust=True)
-    return event
+    transaction.on_commit(lambda: broadcast.publish(*envelopes), robust=True)
+    return events
 
 
 def envelope_for(event: IncidentEvent, incident: Incident) -> Envelope:
     """The event as every watcher receives it. Serialised once for all of them, so its labels are in the
     site's default language whoever posted it; pages show their own labels for the codes (`live_labels`)."""
     with translation.override(settings.LANGUAGE_CODE):
-        payload = {"type": "incident.event", "event": event_payload(event), "incident": incident_summary(incident)}
+        return _envelope(event, incident)
+
+
+def _envelope(event: IncidentEvent, incident: Incident) -> Envelope:
+    """`envelope_for`, in the language active now."""
+    payload = {"type": "incident.event", "event": event_payload(event), "incident": incident_summary(incident)}
     return Envelope(seq=event.seq, incident_id=incident.pk, agency_id=incident.agency_id,
                     company_id=incident.company_id, kind=event.kind, text=json.dumps(payload))
 

@@ -165,6 +165,7 @@ ACCESS = {
     "POST /api/incidents/incidents/{incident_id}/messages": INCIDENT_PARTIES,
     # The alarm exchange: a security company's API key with alarms:write, never a session (401 to everyone)
     "POST /api/incidents/alarms": NOBODY,
+    "POST /api/incidents/alarm-batches": NOBODY,
     "GET /api/incidents/alarms/status": NOBODY,
     "GET /api/incidents/alarms/{event_id}": NOBODY,
     "POST /api/incidents/alarms/{event_id}/cancel": NOBODY,

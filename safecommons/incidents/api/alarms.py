@@ -49,6 +49,21 @@ class AnswerOut(Schema):
     replayed: bool = Field(description="True when this event id had been answered before")
 
 
+class AlarmBatchIn(Schema):
+    events: list[AlarmIn] = Field(min_length=1, max_length=alarm_services.BATCH_MAX,
+                                  description=f"1 to {alarm_services.BATCH_MAX} alarm events, in the order they "
+                                              "happened")
+
+
+class BatchAnswerOut(AnswerOut):
+    code: int = Field(description="The status the one-event endpoint answers: 201 accepted, 200 joined, 422 "
+                                  "rejected")
+
+
+class BatchOut(Schema):
+    answers: list[BatchAnswerOut] = Field(description="One answer per event, in the order sent")
+
+
 class CancelIn(Schema):
     reason: str = Field("", max_length=300)
 
@@ -146,6 +161,19 @@ def alarm_receive(request, payload: AlarmIn):
     actor = request_actor(request, SCOPE)
     answer = alarm_services.alarm_event_receive(actor=actor, **payload.dict(), payload=payload.model_dump(mode="json"))
     return Status(answer.status_code, _answer_out(answer))
+
+
+@router.post("/alarm-batches", response=BatchOut, auth=KEY_ONLY)
+def alarm_receive_batch(request, payload: AlarmBatchIn):
+    """Send several alarm events in one request (a busy center, or one catching up after an outage). Each is
+    answered as if sent alone, one after the other in the order given: a later event from the same permit
+    joins the incident an earlier one opened, and an event id sent before (or twice here) gets its first
+    answer. Answered 200 with one answer per event; an event that does not fit the schema refuses the whole
+    batch (422, naming it), so nothing is half taken."""
+    actor = request_actor(request, SCOPE)
+    answers = alarm_services.alarm_events_receive(actor=actor, alarms=[
+        alarm_services.AlarmIn(**event.dict(), payload=event.model_dump(mode="json")) for event in payload.events])
+    return {"answers": [{**_answer_out(answer), "code": answer.status_code} for answer in answers]}
 
 
 @router.get("/alarms/status", response=StatusFeedOut, auth=KEY_ONLY)

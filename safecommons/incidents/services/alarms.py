@@ -12,13 +12,15 @@ audit-chain entry (an alarm is not a read of sensitive data; the stored `AlarmEv
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -26,7 +28,7 @@ from django.utils.translation import gettext_lazy
 
 from safecommons.core.errors import Refused
 from safecommons.core.permissions import Actor
-from safecommons.incidents.events import incident_event_append
+from safecommons.incidents.events import NewEvent, incident_event_append, incident_events_append
 from safecommons.incidents.models import (
     AlarmEvent,
     AlarmPermit,
@@ -108,8 +110,24 @@ class CancelAnswer:
     incident: Incident
 
 
-def _stored_event(company_id: int, event_id: str) -> AlarmEvent | None:
-    return AlarmEvent.objects.select_related("incident").filter(company_id=company_id, event_id=event_id).first()
+@dataclass(frozen=True)
+class AlarmIn:
+    """One alarm event as a center sends it (the fields of `alarm_event_receive`)."""
+
+    event_id: str
+    type: str
+    permit_number: str
+    received_at: datetime
+    site_address: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    zone: str = ""
+    audible: bool = True
+    callback_phone: str = ""
+    verification: str = Verification.UNVERIFIED
+    monitoring_center_ref: str = ""
+    operator_ref: str = ""
+    payload: dict[str, Any] | None = None
 
 
 def _staleness(received_at: datetime, now: datetime) -> str:
@@ -123,18 +141,16 @@ def _staleness(received_at: datetime, now: datetime) -> str:
     return ""
 
 
-def _permit_for(company_id: int, permit_number: str) -> tuple[AlarmPermit | None, str]:
-    """The active permit with this number that the company monitors, locked until the end of the
-    transaction (so two alarms from one site are judged one after the other), or None and why."""
-    permits = list(AlarmPermit.objects.select_for_update(of=("self",)).select_related("monitoring_company")
-                   .filter(number=permit_number, monitoring_company_id=company_id, is_active=True)[:2])
-    if not permits:
-        return None, _("No active alarm permit %(number)s is monitored by your company.") % {
-            "number": permit_number}
-    if len(permits) > 1:
-        return None, _("Alarm permit number %(number)s is on record with more than one agency; ask the agency "
-                       "to tell them apart.") % {"number": permit_number}
-    return permits[0], ""
+def _alarm_clean(alarm: AlarmIn) -> AlarmIn:
+    """The event with its id and permit number stripped; Refused when it cannot be answered at all."""
+    event_id = alarm.event_id.strip()
+    if not event_id:
+        raise Refused(_("An event id is required."))
+    if timezone.is_naive(alarm.received_at):
+        raise Refused(_("Give the time the center received the event with its time zone."))
+    if alarm.verification not in Verification.values:
+        raise Refused(_("Unknown verification: %(value)s.") % {"value": alarm.verification})
+    return replace(alarm, event_id=event_id, permit_number=alarm.permit_number.strip())
 
 
 def _alarm_text(alarm_type: AlarmType, zone: str, audible: bool) -> str:
@@ -144,147 +160,212 @@ def _alarm_text(alarm_type: AlarmType, zone: str, audible: bool) -> str:
     return text if audible else _("%(alarm)s (silent)") % {"alarm": text}
 
 
-def alarm_event_receive(
-    *,
-    actor: Actor,
-    event_id: str,
-    type: str,
-    permit_number: str,
-    received_at: datetime,
-    site_address: str = "",
-    latitude: float | None = None,
-    longitude: float | None = None,
-    zone: str = "",
-    audible: bool = True,
-    callback_phone: str = "",
-    verification: str = Verification.UNVERIFIED,
-    monitoring_center_ref: str = "",
-    operator_ref: str = "",
-    payload: dict[str, Any] | None = None,
-) -> AlarmAnswer:
-    """Answer one alarm event from a monitoring center: accepted (a new incident), joined (to the open
-    incident of the same permit within ALARM_DUPLICATE_WINDOW_SECONDS) or rejected (`Reason`). The answer
-    is stored with the event; the same event id sent again gets the stored answer and changes nothing."""
-    company_id = center_company_id(actor)
-    event_id = event_id.strip()
-    if not event_id:
-        raise Refused(_("An event id is required."))
-    if timezone.is_naive(received_at):
-        raise Refused(_("Give the time the center received the event with its time zone."))
-    if verification not in Verification.values:
-        raise Refused(_("Unknown verification: %(value)s.") % {"value": verification})
-    now = timezone.now()
-    event = {
-        "company_id": company_id, "event_id": event_id, "payload": payload or {},
-        "event_received_at": received_at,
-    }
-    with transaction.atomic():
-        stored = _stored_event(company_id, event_id)
-        if stored is not None:
-            return AlarmAnswer.stored(stored, replayed=True)
+def alarm_event_receive(*, actor: Actor, **fields: Any) -> AlarmAnswer:
+    """Answer one alarm event from a monitoring center (the fields of `AlarmIn`): accepted (a new
+    incident), joined (to the open incident of the same permit within ALARM_DUPLICATE_WINDOW_SECONDS) or
+    rejected (`Reason`). The answer is stored with the event; the same event id sent again gets the stored
+    answer and changes nothing."""
+    return alarm_events_receive(actor=actor, alarms=[AlarmIn(**fields)])[0]
 
-        def rejected(reason: str, detail: str, permit: AlarmPermit | None = None) -> AlarmAnswer:
-            return _saved_once(lambda: AlarmEvent.objects.create(
-                **event, permit=permit, outcome=AlarmEvent.Outcome.REJECTED, reason=reason, detail=detail[:300]),
-                company_id=company_id, event_id=event_id)
+
+RACE_RETRIES = 3
+BATCH_MAX = 200  # alarm events in one call of `alarm_events_receive` through the API
+
+
+def alarm_events_receive(*, actor: Actor, alarms: Sequence[AlarmIn]) -> list[AlarmAnswer]:
+    """Answer several alarm events of one center at once, in one transaction, each exactly as
+    `alarm_event_receive` would one after the other in the order given (a later event may join the incident
+    an earlier one opened; an event id given twice gets its first answer twice).
+
+    A resend racing its original waits for it and gets its answer (`_event_ids_claim`); should one still
+    reach the unique constraint first, everything is undone and answered again, from the stored answer."""
+    company_id = center_company_id(actor)
+    cleaned = []
+    for number, alarm in enumerate(alarms):
+        try:
+            cleaned.append(_alarm_clean(alarm))
+        except Refused as refused:
+            if len(alarms) == 1:
+                raise
+            raise Refused(_("Event %(number)s: %(problem)s") % {"number": number, "problem": refused}) from None
+    for attempt in range(RACE_RETRIES):
+        try:
+            with transaction.atomic():
+                return _alarms_answer(actor, company_id, cleaned)
+        except IntegrityError:
+            if attempt == RACE_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _event_ids_claim(company_id: int, event_ids: set[str]) -> None:
+    """On PostgreSQL, hold a lock per event id until the transaction ends (taken in one global order, so two
+    calls never wait on each other in a circle): a resend that races its original waits here for it to
+    commit, then finds its stored answer. (SQLite runs one writing transaction at a time.)"""
+    if connection.vendor != "postgresql" or not event_ids:
+        return
+    keys = sorted({int.from_bytes(hashlib.blake2b(f"{company_id}:{event_id}".encode(), digest_size=8).digest(),
+                                  "big", signed=True) for event_id in event_ids})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY k) "
+                       "AS claimed", [keys])
+
+
+def _alarms_answer(actor: Actor, company_id: int, alarms: list[AlarmIn]) -> list[AlarmAnswer]:
+    _event_ids_claim(company_id, {alarm.event_id for alarm in alarms})
+    now = timezone.now()
+    answers: list[AlarmAnswer | None] = [None] * len(alarms)
+    stored = {event.event_id: event for event in AlarmEvent.objects.select_related("incident").filter(
+        company_id=company_id, event_id__in={alarm.event_id for alarm in alarms})}
+    first_of: dict[str, int] = {}  # event id -> the position that answers it
+    for position, alarm in enumerate(alarms):
+        if alarm.event_id in stored:
+            answers[position] = AlarmAnswer.stored(stored[alarm.event_id], replayed=True)
+        else:
+            first_of.setdefault(alarm.event_id, position)
+    judged = _Judgement(actor=actor, company_id=company_id, now=now,
+                        alarms=[alarms[position] for position in first_of.values()])
+    for (event_id, position), alarm_event in zip(first_of.items(), judged.store(), strict=True):
+        answers[position] = AlarmAnswer.stored(alarm_event, replayed=False)
+        stored[event_id] = alarm_event
+    for position, alarm in enumerate(alarms):
+        if answers[position] is None:  # the same event id earlier in this call
+            answers[position] = AlarmAnswer.stored(stored[alarm.event_id], replayed=True)
+    return answers
+
+
+class _Judgement:
+    """The alarms of one call that were never answered before, judged in order with a few queries in all:
+    their permits (locked, in id order, so that two alarms from one site are judged one after the other
+    whoever sends them), the grants, the incidents still open at those permits (locked); then the rows
+    written in one insert per table, and the timeline events numbered in one step."""
+
+    def __init__(self, *, actor: Actor, company_id: int, now: datetime, alarms: list[AlarmIn]) -> None:
+        self.actor, self.company_id, self.now, self.alarms = actor, company_id, now, alarms
+        self.permits: dict[str, list[AlarmPermit]] = defaultdict(list)
+        if alarms:
+            for permit in (AlarmPermit.objects.select_for_update(of=("self",)).select_related("monitoring_company")
+                           .filter(number__in={alarm.permit_number for alarm in alarms},
+                                   monitoring_company_id=company_id, is_active=True).order_by("pk")):
+                self.permits[permit.number].append(permit)
+        self.grants: dict[int, AgreementGrant | None] = {}
+        self.open: dict[int, Incident] = {}  # permit id -> its incident still open
+        single = [found[0] for found in self.permits.values() if len(found) == 1]
+        if single:
+            window = now - timedelta(seconds=settings.ALARM_DUPLICATE_WINDOW_SECONDS)
+            for incident in (Incident.objects.select_for_update(of=("self",)).select_related("company")
+                             .filter(alarm_permit__in=single, company_id=company_id, received_at__gte=window)
+                             .exclude(status=Incident.Status.CLOSED).order_by("alarm_permit_id", "-received_at")):
+                self.open.setdefault(incident.alarm_permit_id, incident)
+
+    def _grant(self, agency_id: int) -> AgreementGrant | None:
+        if agency_id not in self.grants:
+            self.grants[agency_id] = grant_covering(scope=Scope.ALARM_EVENTS, provider_id=self.company_id,
+                                                    recipient_id=agency_id)
+        return self.grants[agency_id]
+
+    def store(self) -> list[AlarmEvent]:
+        """One stored event (with its answer) per alarm, in order; incidents opened and joined, their flows
+        on the agreement's record and their timeline events written."""
+        alarm_events: list[AlarmEvent] = []
+        opened: list[tuple[Incident, AlarmEvent, AgreementGrant]] = []
+        joined: dict[int, Incident] = {}
+        timeline: list[tuple[AlarmEvent, NewEvent]] = []
+        for alarm in self.alarms:
+            alarm_event = AlarmEvent(company_id=self.company_id, event_id=alarm.event_id,
+                                     payload=alarm.payload or {}, event_received_at=alarm.received_at)
+            alarm_events.append(alarm_event)
+            self._judge(alarm, alarm_event, opened, joined, timeline)
+        Incident.objects.bulk_create([incident for incident, _event, _grant in opened])
+        for incident, alarm_event, _grant in opened:
+            alarm_event.incident = incident
+        if joined:
+            for incident in joined.values():
+                incident.updated_at = self.now
+            Incident.objects.bulk_update(list(joined.values()),
+                                         ["alarm_count", "verification", "priority", "updated_at"])
+        AlarmEvent.objects.bulk_create(alarm_events)
+        # Each alarm crossed from the company to the agency under its grant: on the agreement's record of
+        # flows. (Not through data_flow_authorize, which also writes an audit-chain entry: too heavy here.)
+        DataFlow.objects.bulk_create([
+            DataFlow(grant=grant, agreement_id=grant.agreement_id, scope=Scope.ALARM_EVENTS,
+                     provider_id=incident.company_id, recipient_id=incident.agency_id,
+                     actor_label=self.actor.label[:254], purpose=f"alarm event {alarm_event.event_id}"[:500],
+                     object_type=Incident._meta.label_lower, object_id=str(incident.pk))
+            for incident, alarm_event, grant in opened
+        ])
+        incident_events_append([new for _alarm_event, new in timeline])
+        return alarm_events
+
+    def _judge(self, alarm: AlarmIn, alarm_event: AlarmEvent, opened: list, joined: dict[int, Incident],
+               timeline: list) -> None:
+        def reject(reason: str, detail: str) -> None:
+            alarm_event.outcome, alarm_event.reason, alarm_event.detail = (AlarmEvent.Outcome.REJECTED, reason,
+                                                                           detail[:300])
 
         # The permit first, so that every rejection is counted against its site in the statistics.
-        permit, why = _permit_for(company_id, permit_number.strip())
-        code = type.strip().upper()
+        found = self.permits.get(alarm.permit_number, [])
+        permit = found[0] if len(found) == 1 else None
+        alarm_event.permit = permit
+        code = alarm.type.strip().upper()
         alarm_type = ALARM_TYPES.get(code)
         if alarm_type is None:
-            return rejected(Reason.INVALID_TYPE, _("Unknown alarm type %(type)s; use one of: %(types)s.") % {
-                "type": type[:20], "types": ", ".join(ALARM_TYPES)}, permit)
-        stale = _staleness(received_at, now)
+            return reject(Reason.INVALID_TYPE, _("Unknown alarm type %(type)s; use one of: %(types)s.") % {
+                "type": alarm.type[:20], "types": ", ".join(ALARM_TYPES)})
+        stale = _staleness(alarm.received_at, self.now)
         if stale:
-            return rejected(Reason.STALE_EVENT, stale, permit)
+            return reject(Reason.STALE_EVENT, stale)
         if permit is None:
-            return rejected(Reason.UNKNOWN_SITE, why)
+            if found:
+                return reject(Reason.UNKNOWN_SITE, _(
+                    "Alarm permit number %(number)s is on record with more than one agency; ask the agency to "
+                    "tell them apart.") % {"number": alarm.permit_number})
+            return reject(Reason.UNKNOWN_SITE, _("No active alarm permit %(number)s is monitored by your "
+                                                 "company.") % {"number": alarm.permit_number})
         company = permit.monitoring_company
-        grant = grant_covering(scope=Scope.ALARM_EVENTS, provider_id=company_id, recipient_id=permit.agency_id)
+        grant = self._grant(permit.agency_id)
         if grant is None:
-            return rejected(Reason.NO_AGREEMENT, _("No agreement in force lets %(company)s send alarm events to "
-                                                   "the agency that issued permit %(number)s.")
-                            % {"company": company.name, "number": permit.number}, permit)
-
-        event["permit"] = permit
-        center = {"event_id": event_id, "type": code, "zone": zone, "audible": audible,
-                  "monitoring_center_ref": monitoring_center_ref, "operator_ref": operator_ref,
-                  "permit": permit.number, "received_at": received_at.isoformat()}
-        if site_address.strip() and site_address.strip() != permit.address:
-            center["site_address"] = site_address.strip()
-        label = f"{company.name} ({operator_ref})" if operator_ref else company.name
-        text = _alarm_text(alarm_type, zone, audible)
-        open_incident = (
-            Incident.objects.select_for_update(of=("self",)).select_related("company")
-            .filter(alarm_permit=permit, company_id=company_id,
-                    received_at__gte=now - timedelta(seconds=settings.ALARM_DUPLICATE_WINDOW_SECONDS))
-            .exclude(status=Incident.Status.CLOSED).order_by("-received_at").first()
-        )
-        if open_incident is not None:
-            return _saved_once(lambda: _join(open_incident, event=event, center=center, label=label, text=text,
-                                             verification=verification),
-                               company_id=company_id, event_id=event_id)
+            return reject(Reason.NO_AGREEMENT, _("No agreement in force lets %(company)s send alarm events to the "
+                                                 "agency that issued permit %(number)s.")
+                          % {"company": company.name, "number": permit.number})
+        center = {"event_id": alarm.event_id, "type": code, "zone": alarm.zone, "audible": alarm.audible,
+                  "monitoring_center_ref": alarm.monitoring_center_ref, "operator_ref": alarm.operator_ref,
+                  "permit": permit.number, "received_at": alarm.received_at.isoformat()}
+        if alarm.site_address.strip() and alarm.site_address.strip() != permit.address:
+            center["site_address"] = alarm.site_address.strip()
+        label = f"{company.name} ({alarm.operator_ref})" if alarm.operator_ref else company.name
+        text = _alarm_text(alarm_type, alarm.zone, alarm.audible)
+        incident = self.open.get(permit.pk)
+        if incident is not None:
+            # Another alarm from the site of an incident still open: counted on it, and a verified alarm
+            # raises an unverified incident's verification.
+            incident.alarm_count += 1
+            if incident.verification == Verification.UNVERIFIED and alarm.verification != Verification.UNVERIFIED:
+                incident.verification = alarm.verification
+                incident.priority = incident_priority(incident)
+            if incident.pk is not None:
+                joined[incident.pk] = incident
+            alarm_event.outcome, alarm_event.incident = AlarmEvent.Outcome.JOINED, incident
+            timeline.append((alarm_event, NewEvent(incident=incident, kind=IncidentEvent.Kind.ALARM,
+                                                   side=IncidentEvent.Side.ALARM_CENTER, actor_label=label,
+                                                   text=text, data=center)))
+            return None
         incident = Incident(
             agency_id=permit.agency_id, company=company, source=Incident.Source.ALARM, site_id=permit.site_id,
             address=permit.address, latitude=permit.latitude, longitude=permit.longitude,
-            type=alarm_type.incident_type, verification=verification, callback_phone=callback_phone, summary=text,
-            alarm_permit=permit, alarm_count=1, received_at=now,
+            type=alarm_type.incident_type, verification=alarm.verification, callback_phone=alarm.callback_phone,
+            summary=text, alarm_permit=permit, alarm_count=1, received_at=self.now,
         )
-        if latitude is not None and longitude is not None:
-            incident.latitude, incident.longitude = latitude, longitude
+        if alarm.latitude is not None and alarm.longitude is not None:
+            incident.latitude, incident.longitude = alarm.latitude, alarm.longitude
         incident.priority = incident_priority(incident)
-        return _saved_once(lambda: _open(incident, event=event, center=center, label=label, grant=grant, actor=actor),
-                           company_id=company_id, event_id=event_id)
-
-
-def _open(incident: Incident, *, event: dict[str, Any], center: dict[str, Any], label: str,
-          grant: AgreementGrant, actor: Actor) -> AlarmEvent:
-    incident.save(force_insert=True)
-    alarm_event = AlarmEvent.objects.create(**event, incident=incident, outcome=AlarmEvent.Outcome.ACCEPTED)
-    # The alarm crossed from the company to the agency under this grant: on the agreement's record of flows.
-    # (Not through data_flow_authorize, which also writes an audit-chain entry: too heavy for every alarm.)
-    DataFlow.objects.create(
-        grant=grant, agreement_id=grant.agreement_id, scope=Scope.ALARM_EVENTS, provider_id=incident.company_id,
-        recipient_id=incident.agency_id, actor_label=actor.label[:254],
-        purpose=f"alarm event {alarm_event.event_id}"[:500], object_type=Incident._meta.label_lower,
-        object_id=str(incident.pk),
-    )
-    incident_event_append(incident=incident, kind=IncidentEvent.Kind.OPENED, side=IncidentEvent.Side.ALARM_CENTER,
-                          actor_label=label, text=incident.summary, data=center, at=incident.received_at)
-    return alarm_event
-
-
-def _join(incident: Incident, *, event: dict[str, Any], center: dict[str, Any], label: str, text: str,
-          verification: str) -> AlarmEvent:
-    """Another alarm from the site of an incident still open (locked by the caller): counted on it, and a
-    verified alarm raises an unverified incident's verification."""
-    incident.alarm_count += 1
-    fields = ["alarm_count", "updated_at"]
-    if incident.verification == Verification.UNVERIFIED and verification != Verification.UNVERIFIED:
-        incident.verification = verification
-        incident.priority = incident_priority(incident)
-        fields += ["verification", "priority"]
-    incident.save(update_fields=fields)
-    alarm_event = AlarmEvent.objects.create(**event, incident=incident, outcome=AlarmEvent.Outcome.JOINED)
-    incident_event_append(incident=incident, kind=IncidentEvent.Kind.ALARM, side=IncidentEvent.Side.ALARM_CENTER,
-                          actor_label=label, text=text, data=center)
-    return alarm_event
-
-
-def _saved_once(write: Callable[[], AlarmEvent], *, company_id: int, event_id: str) -> AlarmAnswer:
-    """Run `write` (which stores the event with its answer) in a savepoint. When another request stored the
-    same event id first (a resend racing the original), the unique constraint stops ours: undo it and give
-    the first answer."""
-    try:
-        with transaction.atomic():
-            alarm_event = write()
-    except IntegrityError:
-        first = _stored_event(company_id, event_id)
-        if first is None:
-            raise
-        return AlarmAnswer.stored(first, replayed=True)
-    return AlarmAnswer.stored(alarm_event, replayed=False)
+        self.open[permit.pk] = incident
+        alarm_event.outcome, alarm_event.incident = AlarmEvent.Outcome.ACCEPTED, incident
+        opened.append((incident, alarm_event, grant))
+        timeline.append((alarm_event, NewEvent(incident=incident, kind=IncidentEvent.Kind.OPENED,
+                                               side=IncidentEvent.Side.ALARM_CENTER, actor_label=label,
+                                               text=incident.summary, data=center, at=incident.received_at)))
+        return None
 
 
 def alarm_event_cancel(*, actor: Actor, event_id: str, reason: str = "") -> CancelAnswer:

@@ -47,6 +47,7 @@ def _is_incidents(endpoint: str) -> bool:
 # The alarm exchange answers an alarm center's API key, never a browser session.
 KEY_ONLY = [
     "POST /api/incidents/alarms",
+    "POST /api/incidents/alarm-batches",
     "GET /api/incidents/alarms/status",
     "GET /api/incidents/alarms/{event_id}",
     "POST /api/incidents/alarms/{event_id}/cancel",
@@ -193,6 +194,9 @@ def alarm_input(endpoint: str, permit) -> dict:
         # At another permit of the company: accepted as a new incident, not joined to the one already open.
         body = alarm_fields(alarm_permit(permit.monitoring_company, permit.agency))
         return {"json_body": {**body, "received_at": body["received_at"].isoformat()}}
+    if endpoint == "POST /api/incidents/alarm-batches":
+        body = alarm_fields(alarm_permit(permit.monitoring_company, permit.agency))
+        return {"json_body": {"events": [{**body, "received_at": body["received_at"].isoformat()}]}}
     if endpoint == "POST /api/incidents/alarms/{event_id}/cancel":
         return {"json_body": {"reason": "The customer entered their code"}}
     return {}
@@ -216,6 +220,8 @@ def test_the_companys_key_with_alarms_write_uses_the_alarm_exchange(center, endp
     assert response.status_code == ALARM_SUCCESS.get(endpoint, 200), (endpoint, response.content[:300])
     if endpoint == "POST /api/incidents/alarms/{event_id}/cancel":
         assert response.json()["outcome"] == "cancelled"
+    if endpoint == "POST /api/incidents/alarm-batches":
+        assert [answer["code"] for answer in response.json()["answers"]] == [201]
     if endpoint == "GET /api/incidents/alarms/status":
         assert sent.incident.pk in {event["incident_id"] for event in response.json()["events"]}
 
