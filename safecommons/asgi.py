@@ -42,6 +42,11 @@ async def websockets(scope, receive, send):
     return await app({**scope, SOCKET_SEND: send}, receive, send)
 
 
+if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    from safecommons.core.db import sqlite_hold_open
+
+    sqlite_hold_open()
+
 # Everything imported so far lives as long as the process: the collector need not scan it again. Full
 # collections otherwise grow with every long-lived object and stall all live connections while they run.
 gc.freeze()

@@ -295,10 +295,9 @@ def _incident_update(actor: Actor, incident) -> bool:
     if not incident.is_open or not _incident_operator(actor, incident):
         return False
     from safecommons.partners.models import Scope
-    from safecommons.partners.selectors import grant_covering
+    from safecommons.partners.selectors import grant_exists
 
-    return grant_covering(scope=Scope.ALARM_EVENTS, provider_id=incident.company_id,
-                          recipient_id=incident.agency_id) is not None
+    return grant_exists(scope=Scope.ALARM_EVENTS, provider_id=incident.company_id, recipient_id=incident.agency_id)
 
 
 def _commendation_view(actor: Actor, commendation) -> bool:

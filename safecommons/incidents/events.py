@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -94,25 +94,34 @@ def incident_events_append(new_events: Sequence[NewEvent]) -> list[IncidentEvent
     if not new_events:
         return []
     with transaction.atomic():
-        sequence = EventSequence.objects.select_for_update().filter(pk=1).first()
-        if sequence is None:  # the migration makes the row; a flushed test database has lost it
-            EventSequence.objects.get_or_create(pk=1)
-            sequence = EventSequence.objects.select_for_update().get(pk=1)
+        first = _numbers_take(len(new_events))
         now = timezone.now()
         events = IncidentEvent.objects.bulk_create([
-            IncidentEvent(seq=sequence.last_seq + n, incident=new.incident, agency_id=new.incident.agency_id,
+            IncidentEvent(seq=first + n, incident=new.incident, agency_id=new.incident.agency_id,
                           company_id=new.incident.company_id, kind=new.kind, side=new.side, actor=new.actor_user,
                           actor_label=new.actor_label[:200], text=new.text, data=new.data or {},
                           created_at=new.at or now)
-            for n, new in enumerate(new_events, start=1)
+            for n, new in enumerate(new_events)
         ])
-        EventSequence.objects.filter(pk=1).update(last_seq=sequence.last_seq + len(events))
         with translation.override(settings.LANGUAGE_CODE):
             envelopes = [_envelope(event, new.incident) for event, new in zip(events, new_events, strict=True)]
     from safecommons.incidents import broadcast
 
     transaction.on_commit(lambda: broadcast.publish(*envelopes), robust=True)
     return events
+
+
+def _numbers_take(count: int) -> int:
+    """The first of `count` new event numbers. One statement moves the counter on and locks its row until
+    the transaction ends (PostgreSQL and SQLite both return the new value)."""
+    with connection.cursor() as cursor:
+        cursor.execute('UPDATE "incidents_eventsequence" SET "last_seq" = "last_seq" + %s WHERE "id" = 1 '
+                       'RETURNING "last_seq"', [count])
+        row = cursor.fetchone()
+    if row is None:  # the migration makes the row; a flushed test database has lost it
+        EventSequence.objects.get_or_create(pk=1)
+        return _numbers_take(count)
+    return row[0] - count + 1
 
 
 def envelope_for(event: IncidentEvent, incident: Incident) -> Envelope:

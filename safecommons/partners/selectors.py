@@ -23,6 +23,12 @@ def grant_covering(*, scope: str, provider_id: int, recipient_id: int, on: date 
     return grant_to_any(scope=scope, provider_id=provider_id, recipient_ids={recipient_id}, on=on)
 
 
+def grant_exists(*, scope: str, provider_id: int, recipient_id: int) -> bool:
+    """Whether `grant_covering` would find a grant today (a cheaper question, for permission checks)."""
+    return AgreementGrant.objects.filter(scope=scope, provider_id=provider_id,
+                                         recipient_id=recipient_id).in_force().exists()
+
+
 def agreement_in_force_between(first_id: int, second_id: int, on: date | None = None) -> bool:
     """Whether the two organisations are parties to a signed agreement in force (any scope)."""
     return Agreement.objects.filter(parties=first_id).filter(parties=second_id).in_force(on).exists()

@@ -43,10 +43,11 @@ UPDATE_KINDS = (IncidentEvent.Kind.OBSERVATION, IncidentEvent.Kind.MOVEMENT, Inc
 # --- Shared by both sides' services
 
 
-def incident_lock(*, actor: Actor, incident: Incident, rule: str) -> Incident:
-    """Inside a transaction: the incident's row, locked and read again, and the rule checked on what is now
-    stored (the other side may have closed it a moment ago)."""
-    locked = Incident.objects.select_for_update().select_related("agency", "company").get(pk=incident.pk)
+def incident_lock(*, actor: Actor, incident: Incident | int, rule: str) -> Incident:
+    """Inside a transaction: the incident's row (given as the incident or its id), locked and read again, and
+    the rule checked on what is now stored (the other side may have closed it a moment ago)."""
+    pk = incident if isinstance(incident, int) else incident.pk
+    locked = Incident.objects.select_for_update().select_related("agency", "company").get(pk=pk)
     require(actor, rule, locked)
     return locked
 
@@ -258,7 +259,7 @@ def _movement_words(movement: Mapping[str, float | None]) -> str:
 def incident_update_post(
     *,
     actor: Actor,
-    incident: Incident,
+    incident: Incident | int,
     kind: str,
     text: str = "",
     latitude: float | None = None,
@@ -275,7 +276,8 @@ def incident_update_post(
     speed), another suspect (added to the incident's suspects; the count goes up by one) or a vehicle (added
     to its vehicles). Any update may also change the weapons seen, persons at risk or the verification, which
     sets the priority again. The event's data carries the structured values; its text says it in words.
-    Who may is checked once, on the locked row, before anything is written."""
+    Who may is checked once, on the locked row, before anything is written: given the incident's id, that
+    is the only read of it (the API's path, which police wait on)."""
     if kind not in UPDATE_KINDS:
         raise Refused(_("An update is an observation, a movement, a suspect or a vehicle."))
     text = clean_text(text)

@@ -1,0 +1,23 @@
+"""Database helpers that are not models."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from django.db import connection
+
+_held: sqlite3.Connection | None = None
+
+
+def sqlite_hold_open() -> None:
+    """Keep one connection to the SQLite database open for the life of the process (the web server's).
+
+    Under ASGI each request opens its own connection and closes it at the end. SQLite, when the last
+    connection to a database in WAL mode closes, checkpoints the write-ahead log into the database and
+    deletes it, so without this every request that touched the database paid a checkpoint and a sync.
+    With a connection held, checkpoints happen as SQLite schedules them (every 1,000 pages written).
+    In-memory databases (tests) are left alone."""
+    global _held
+    if _held is not None or connection.vendor != "sqlite" or connection.is_in_memory_db():
+        return
+    _held = sqlite3.connect(connection.settings_dict["NAME"], check_same_thread=False)
