@@ -93,21 +93,26 @@ def incident_events_append(new_events: Sequence[NewEvent]) -> list[IncidentEvent
     one insert, broadcast in that order once the transaction commits. Same rules as `incident_event_append`."""
     if not new_events:
         return []
+    now = timezone.now()
+    events = [IncidentEvent(incident=new.incident, agency_id=new.incident.agency_id,
+                            company_id=new.incident.company_id, kind=new.kind, side=new.side, actor=new.actor_user,
+                            actor_label=new.actor_label[:200], text=new.text, data=new.data or {},
+                            created_at=new.at or now)
+              for new in new_events]
+    # From the number to the commit, every other writer of events waits: nothing in between but the insert.
     with transaction.atomic():
-        first = _numbers_take(len(new_events))
-        now = timezone.now()
-        events = IncidentEvent.objects.bulk_create([
-            IncidentEvent(seq=first + n, incident=new.incident, agency_id=new.incident.agency_id,
-                          company_id=new.incident.company_id, kind=new.kind, side=new.side, actor=new.actor_user,
-                          actor_label=new.actor_label[:200], text=new.text, data=new.data or {},
-                          created_at=new.at or now)
-            for n, new in enumerate(new_events)
-        ])
-        with translation.override(settings.LANGUAGE_CODE):
-            envelopes = [_envelope(event, new.incident) for event, new in zip(events, new_events, strict=True)]
-    from safecommons.incidents import broadcast
+        first = _numbers_take(len(events))
+        for n, event in enumerate(events):
+            event.seq = first + n
+        IncidentEvent.objects.bulk_create(events)
 
-    transaction.on_commit(lambda: broadcast.publish(*envelopes), robust=True)
+    def publish() -> None:
+        from safecommons.incidents import broadcast
+
+        with translation.override(settings.LANGUAGE_CODE):
+            broadcast.publish(*(_envelope(event, new.incident) for event, new in zip(events, new_events, strict=True)))
+
+    transaction.on_commit(publish, robust=True)
     return events
 
 
