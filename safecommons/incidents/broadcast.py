@@ -404,19 +404,28 @@ def hub_for_this_loop() -> Hub:
 
 
 _redis_client = None
+_redis_client_lock = threading.Lock()
+
+
+def _publisher():
+    """The process's Redis client for publishing, made once. (Two made at once by two request threads would
+    be one too many: the one dropped closes its pool, and with it the connection the other thread is using.)"""
+    global _redis_client
+    if _redis_client is None:
+        with _redis_client_lock:
+            if _redis_client is None:
+                import redis
+
+                _redis_client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    return _redis_client
 
 
 def publish(*envelopes: Envelope) -> None:
     """Hand committed events, in order, to every hub (one Redis round trip for all of them). A failure here
     loses nothing: hubs read gaps from the database."""
-    global _redis_client
     try:
         if settings.REDIS_URL:
-            if _redis_client is None:
-                import redis
-
-                _redis_client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
-            pipeline = _redis_client.pipeline(transaction=False)
+            pipeline = _publisher().pipeline(transaction=False)
             for envelope in envelopes:
                 pipeline.publish(redis_channel(), envelope.to_wire())
             pipeline.execute()

@@ -6,8 +6,9 @@ while its incident is still open), or rejected with a reason. The answer is stor
 (`AlarmEvent`, unique per company and event id), so a center that resends the same event id, after a
 timeout or twice at once, gets the first answer again and nothing is created twice.
 
-This is a hot path (hundreds of events a second across all centers): a handful of queries per event, no
-audit-chain entry (an alarm is not a read of sensitive data; the stored `AlarmEvent` is the record).
+This is a hot path (hundreds of events a second across all centers): one event or a batch of them takes
+the same dozen statements, set-based (`_Judgement`), and no audit-chain entry (an alarm is not a read of
+sensitive data; the stored `AlarmEvent` is the record).
 """
 
 from __future__ import annotations

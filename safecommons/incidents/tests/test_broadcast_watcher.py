@@ -151,3 +151,23 @@ def test_stopping_a_watcher_cancels_the_send_that_was_waiting():
         assert slow.sent == []
 
     run(scenario)
+
+
+def test_request_threads_publishing_at_once_share_one_redis_client(monkeypatch, settings):
+    # A second client made by a racing thread would be dropped, and close its pool under the first thread.
+    import threading
+
+    settings.REDIS_URL = "redis://127.0.0.1:6379/15"
+    monkeypatch.setattr(broadcast, "_redis_client", None)
+    start, clients = threading.Barrier(8), []
+
+    def take():
+        start.wait()
+        clients.append(broadcast._publisher())
+
+    threads = [threading.Thread(target=take) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(clients) == 8 and len({id(client) for client in clients}) == 1
