@@ -85,6 +85,7 @@ WORKERS = int(env_number("BENCH_ALARM_WORKERS", 4))
 CONNECTIONS = int(env_number("BENCH_ALARM_CONNECTIONS", 16))
 RECONNECT_AFTER = int(env_number("BENCH_ALARM_RECONNECT_AFTER", 100))
 BATCH = max(1, int(env_number("BENCH_ALARM_BATCH", 100)))  # events per request; 1: the one-event endpoint
+RATE = env_number("BENCH_ALARM_RATE", 0.0)  # sends per second of the load; 0: as fast as the server answers
 SAMPLER_RATE = env_number("BENCH_ALARM_SAMPLER_RATE", 50.0)
 SAMPLER_SECONDS = env_number("BENCH_ALARM_SAMPLER_SECONDS", 10.0)
 MAX_SECONDS = env_number("BENCH_ALARM_MAX_SECONDS", 120.0)
@@ -375,6 +376,8 @@ def main() -> int:
     counts = plan["counts"]
     sending = (f"up to {BATCH} events per request (POST /api/incidents/alarm-batches)" if BATCH > 1
                else "one event per request (POST /api/incidents/alarms)")
+    if RATE:
+        sending += f", paced at {RATE:g} sends/s"
     plan_file, answers_file = var_dir / "plan.json", var_dir / "answers.json"
     plan_file.write_text(json.dumps(plan))
     log(f"load: {EVENTS:,} events ({counts['originals']:,} originals on permits of their own, {counts['joins']:,} "
@@ -396,7 +399,7 @@ def main() -> int:
                 sys.executable, str(BENCH_DIR / "live_watchers.py"), "alarms", "--port", str(port),
                 "--api-key", api_key, "--plan", str(plan_file), "--out", str(answers_file),
                 "--connections", str(CONNECTIONS), "--reconnect-after", str(RECONNECT_AFTER), "--batch", str(BATCH),
-                "--max-seconds", str(MAX_SECONDS),
+                "--rate", str(RATE), "--max-seconds", str(MAX_SECONDS),
                 "--sampler-rate", str(SAMPLER_RATE), "--ws-url", f"ws://127.0.0.1:{port}/ws/incidents/",
                 "--cookie", session_cookie(officer_session, csrf_token_new()), "--origin", f"http://127.0.0.1:{port}",
             ]
@@ -463,7 +466,8 @@ def main() -> int:
         "the first time")
 
     print(json.dumps({
-        "name": f"alarm_ingest ({'batches of ' + str(BATCH) if BATCH > 1 else 'one event per request'})",
+        "name": f"alarm_ingest ({'batches of ' + str(BATCH) if BATCH > 1 else 'one event per request'}"
+                f"{f', paced at {RATE:g}/s' if RATE else ''})",
         "value": round(rate, 1), "unit": "events/s", "peer": "target (no peer)",
         "peer_value": TARGET_RATE, "ratio": round(rate / TARGET_RATE, 3),
         "target": f">= {TARGET_RATE:g}/s, zero loss, zero duplicates under replay",

@@ -554,7 +554,8 @@ class AlarmRun:
         last_answer = 0.0
         batch_size = max(1, self.args.batch)
 
-        stop_at = time.perf_counter() + self.args.max_seconds
+        began_at = time.perf_counter()
+        stop_at = began_at + self.args.max_seconds
         cut_short = False
 
         async def connection_loop(number: int) -> None:
@@ -590,6 +591,10 @@ class AlarmRun:
                     # Only joins whose original is not answered yet: wait for the first one's.
                     await self.answered[self.events[deferred[0][1]]["after"]].wait()
                     continue
+                if self.args.rate:  # paced: the batch's last send is due at its place in the order
+                    delay = began_at + (batch[-1][0] + 1) / self.args.rate - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
                 if batch_size == 1:
                     status, answer, began, took = await self.post(connection, batch[0][1])
                     results = [(status, answer)]
@@ -713,6 +718,8 @@ def main() -> int:
     alarms.add_argument("--connections", type=int, default=32)
     alarms.add_argument("--reconnect-after", type=int, default=100, help="requests on a connection before "
                                                                           "it is opened again")
+    alarms.add_argument("--rate", type=float, default=0.0, help="sends per second of the load (0: as fast as "
+                                                                 "the server answers)")
     alarms.add_argument("--batch", type=int, default=1, help="events per request (1: POST /api/incidents/alarms "
                                                              "each; more: POST /api/incidents/alarm-batches)")
     alarms.add_argument("--max-seconds", type=float, default=math.inf, help="send nothing new after this long")
