@@ -20,4 +20,13 @@ def sqlite_hold_open() -> None:
     global _held
     if _held is not None or connection.vendor != "sqlite" or connection.is_in_memory_db():
         return
-    _held = sqlite3.connect(connection.settings_dict["NAME"], check_same_thread=False)
+    _held = sqlite_connection_held(connection.settings_dict["NAME"])
+
+
+def sqlite_connection_held(path) -> sqlite3.Connection:
+    """A connection that counts as open for SQLite: one that has read the database (a connection that never
+    did has not opened the write-ahead log's index, and does not keep the log from being checkpointed and
+    deleted). It holds no transaction, so it never keeps a checkpoint from finishing."""
+    held = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    held.execute("SELECT count(*) FROM sqlite_master").fetchall()
+    return held

@@ -113,7 +113,7 @@ class Watcher:
     _held: list[Envelope] = field(default_factory=list)
     _backlog: deque[dict[str, Any]] = field(default_factory=deque)  # waiting to be written, in order
     _sending: asyncio.Task | None = None  # writing the backlog out while the connection is not writable
-    _interrupted: Coroutine | None = None  # the send that had to wait, until that task has finished it
+    _interrupted: Coroutine | None = None  # the send that had to wait, until its task starts
     _open: bool = False
     _stopped: bool = False
 
@@ -161,10 +161,10 @@ class Watcher:
         self._sending = asyncio.get_running_loop().create_task(self._write_rest(_Resumed(coroutine, waiting_on)))
 
     async def _write_rest(self, first: Awaitable[None] | None) -> None:
+        self._interrupted = None  # this task finishes it now (or, cancelled, cancels the wait it is in)
         try:
             if first is not None:
                 await first
-                self._interrupted = None
             while self._backlog:
                 await self.send(self._backlog.popleft())
         except Exception:
@@ -192,7 +192,7 @@ class Watcher:
         self._backlog.clear()
         if self._sending is not None:
             self._sending.cancel()
-        if self._interrupted is not None:  # also when its task never got to run: let go of what it waits for
+        if self._interrupted is not None:  # its task never got to run: let go of what it waits for
             self._interrupted.close()
             self._interrupted = None
 

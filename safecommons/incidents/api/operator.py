@@ -236,10 +236,9 @@ def incident_create(request, payload: IncidentIn):
 def incident_update(request, incident_id: int, payload: UpdateIn):
     """Keep police updated: an observation, a movement ping (latitude, longitude, heading_deg, speed_kmh), a
     suspect or a vehicle; any of them may also change weapons, persons_at_risk or verification."""
-    # No separate look first: the service reads the incident once, locked, and refuses (403; 404 when there
-    # is no such incident) before anything else.
-    event = operator_services.incident_update_post(actor=request_actor(request), incident=incident_id,
-                                                   **payload.dict())
+    actor = request_actor(request)
+    incident = incident_selectors.incident_for_action(actor=actor, incident_id=incident_id, rule="incident.update")
+    event = operator_services.incident_update_post(actor=actor, incident=incident, **payload.dict())
     return Status(201, event_payload(event))
 
 

@@ -13,7 +13,6 @@ sensitive data; the stored `AlarmEvent` is the record).
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -21,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -169,17 +168,14 @@ def alarm_event_receive(*, actor: Actor, **fields: Any) -> AlarmAnswer:
     return alarm_events_receive(actor=actor, alarms=[AlarmIn(**fields)])[0]
 
 
-RACE_RETRIES = 3
 BATCH_MAX = 200  # alarm events in one call of `alarm_events_receive` through the API
 
 
 def alarm_events_receive(*, actor: Actor, alarms: Sequence[AlarmIn]) -> list[AlarmAnswer]:
     """Answer several alarm events of one center at once, in one transaction, each exactly as
     `alarm_event_receive` would one after the other in the order given (a later event may join the incident
-    an earlier one opened; an event id given twice gets its first answer twice).
-
-    A resend racing its original waits for it and gets its answer (`_event_ids_claim`); should one still
-    reach the unique constraint first, everything is undone and answered again, from the stored answer."""
+    an earlier one opened; an event id given twice gets its first answer twice). A resend racing its
+    original waits for it and gets its answer (`_event_ids_claim`)."""
     company_id = center_company_id(actor)
     cleaned = []
     for number, alarm in enumerate(alarms):
@@ -189,42 +185,46 @@ def alarm_events_receive(*, actor: Actor, alarms: Sequence[AlarmIn]) -> list[Ala
             if len(alarms) == 1:
                 raise
             raise Refused(_("Event %(number)s: %(problem)s") % {"number": number, "problem": refused}) from None
-    for attempt in range(RACE_RETRIES):
-        try:
-            with transaction.atomic():
-                return _alarms_answer(actor, company_id, cleaned)
-        except IntegrityError:
-            if attempt == RACE_RETRIES - 1:
-                raise
-    raise AssertionError("unreachable")
+    with transaction.atomic():
+        return _alarms_answer(actor, company_id, cleaned)
 
 
-def _event_ids_claim(company_id: int, event_ids: set[str]) -> None:
-    """On PostgreSQL, hold a lock per event id until the transaction ends (taken in one global order, so two
-    calls never wait on each other in a circle): a resend that races its original waits here for it to
-    commit, then finds its stored answer. (SQLite runs one writing transaction at a time.)"""
-    if connection.vendor != "postgresql" or not event_ids:
-        return
-    keys = sorted({int.from_bytes(hashlib.blake2b(f"{company_id}:{event_id}".encode(), digest_size=8).digest(),
-                                  "big", signed=True) for event_id in event_ids})
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY k) "
-                       "AS claimed", [keys])
+def _event_ids_claim(company_id: int, event_ids: list[str], now: datetime) -> dict[str, int]:
+    """Store a row for each event id not stored yet, its answer to follow in this transaction: {event id:
+    row id} of those. An id another transaction is storing at this moment (a resend racing its original)
+    waits on the unique constraint until that one ends, then is left out here and read with its answer.
+    Ids go in sorted, so two calls never wait on each other in a circle."""
+    if not event_ids:
+        return {}
+    claimed: dict[str, int] = {}
+    received_at = connection.ops.adapt_datetimefield_value(now)
+    event_ids = sorted(event_ids)
+    for start in range(0, len(event_ids), BATCH_MAX):
+        chunk = event_ids[start:start + BATCH_MAX]
+        rows = ", ".join(["(%s, %s, '', '', '', '{}', %s)"] * len(chunk))  # placeholders only: values are params
+        with connection.cursor() as cursor:
+            cursor.execute(
+                'INSERT INTO "incidents_alarmevent" ("company_id", "event_id", "outcome", "reason", "detail", '  # noqa: S608
+                f'"payload", "received_at") VALUES {rows} ON CONFLICT ("company_id", "event_id") DO NOTHING '
+                'RETURNING "id", "event_id"',
+                [value for event_id in chunk for value in (company_id, event_id, received_at)])
+            claimed.update({event_id: pk for pk, event_id in cursor.fetchall()})
+    return claimed
 
 
 def _alarms_answer(actor: Actor, company_id: int, alarms: list[AlarmIn]) -> list[AlarmAnswer]:
-    _event_ids_claim(company_id, {alarm.event_id for alarm in alarms})
     now = timezone.now()
+    claimed = _event_ids_claim(company_id, list({alarm.event_id for alarm in alarms}), now)
     answers: list[AlarmAnswer | None] = [None] * len(alarms)
     stored = {event.event_id: event for event in AlarmEvent.objects.select_related("incident").filter(
-        company_id=company_id, event_id__in={alarm.event_id for alarm in alarms})}
+        company_id=company_id, event_id__in={alarm.event_id for alarm in alarms} - claimed.keys())}
     first_of: dict[str, int] = {}  # event id -> the position that answers it
     for position, alarm in enumerate(alarms):
         if alarm.event_id in stored:
             answers[position] = AlarmAnswer.stored(stored[alarm.event_id], replayed=True)
         else:
             first_of.setdefault(alarm.event_id, position)
-    judged = _Judgement(actor=actor, company_id=company_id, now=now,
+    judged = _Judgement(actor=actor, company_id=company_id, now=now, claimed=claimed,
                         alarms=[alarms[position] for position in first_of.values()])
     for (event_id, position), alarm_event in zip(first_of.items(), judged.store(), strict=True):
         answers[position] = AlarmAnswer.stored(alarm_event, replayed=False)
@@ -241,8 +241,10 @@ class _Judgement:
     whoever sends them), the grants, the incidents still open at those permits (locked); then the rows
     written in one insert per table, and the timeline events numbered in one step."""
 
-    def __init__(self, *, actor: Actor, company_id: int, now: datetime, alarms: list[AlarmIn]) -> None:
+    def __init__(self, *, actor: Actor, company_id: int, now: datetime, claimed: dict[str, int],
+                 alarms: list[AlarmIn]) -> None:
         self.actor, self.company_id, self.now, self.alarms = actor, company_id, now, alarms
+        self.claimed = claimed
         self.permits: dict[str, list[AlarmPermit]] = defaultdict(list)
         if alarms:
             for permit in (AlarmPermit.objects.select_for_update(of=("self",)).select_related("monitoring_company")
@@ -273,8 +275,9 @@ class _Judgement:
         joined: dict[int, Incident] = {}
         timeline: list[tuple[AlarmEvent, NewEvent]] = []
         for alarm in self.alarms:
-            alarm_event = AlarmEvent(company_id=self.company_id, event_id=alarm.event_id,
-                                     payload=alarm.payload or {}, event_received_at=alarm.received_at)
+            alarm_event = AlarmEvent(pk=self.claimed[alarm.event_id], company_id=self.company_id,
+                                     event_id=alarm.event_id, payload=alarm.payload or {},
+                                     event_received_at=alarm.received_at, received_at=self.now)
             alarm_events.append(alarm_event)
             self._judge(alarm, alarm_event, opened, joined, timeline)
         Incident.objects.bulk_create([incident for incident, _event, _grant in opened])
@@ -285,7 +288,8 @@ class _Judgement:
                 incident.updated_at = self.now
             Incident.objects.bulk_update(list(joined.values()),
                                          ["alarm_count", "verification", "priority", "updated_at"])
-        AlarmEvent.objects.bulk_create(alarm_events)
+        AlarmEvent.objects.bulk_update(alarm_events, ["permit", "incident", "outcome", "reason", "detail", "payload",
+                                                      "event_received_at"])
         # Each alarm crossed from the company to the agency under its grant: on the agreement's record of
         # flows. (Not through data_flow_authorize, which also writes an audit-chain entry: too heavy here.)
         DataFlow.objects.bulk_create([

@@ -47,7 +47,9 @@ def incident_lock(*, actor: Actor, incident: Incident | int, rule: str) -> Incid
     """Inside a transaction: the incident's row (given as the incident or its id), locked and read again, and
     the rule checked on what is now stored (the other side may have closed it a moment ago)."""
     pk = incident if isinstance(incident, int) else incident.pk
-    locked = Incident.objects.select_for_update().select_related("agency", "company").get(pk=pk)
+    # The incident's row only: locking the agency's and company's rows too would make every writer of the
+    # timeline wait on them, and deadlock with a commit that checks its foreign keys to them.
+    locked = Incident.objects.select_for_update(of=("self",)).select_related("agency", "company").get(pk=pk)
     require(actor, rule, locked)
     return locked
 
@@ -276,8 +278,8 @@ def incident_update_post(
     speed), another suspect (added to the incident's suspects; the count goes up by one) or a vehicle (added
     to its vehicles). Any update may also change the weapons seen, persons at risk or the verification, which
     sets the priority again. The event's data carries the structured values; its text says it in words.
-    Who may is checked once, on the locked row, before anything is written: given the incident's id, that
-    is the only read of it (the API's path, which police wait on)."""
+    Who may is checked on the locked row, before anything is written (callers check first too, so that a
+    person who may not is refused without taking the lock)."""
     if kind not in UPDATE_KINDS:
         raise Refused(_("An update is an observation, a movement, a suspect or a vehicle."))
     text = clean_text(text)

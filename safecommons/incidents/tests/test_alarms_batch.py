@@ -157,3 +157,51 @@ def test_batches_sent_at_once_with_the_same_events_store_each_once_and_open_one_
         for answer in answers:
             by_event.setdefault(answer.event_id, set()).add((answer.outcome, answer.incident.pk))
     assert all(len(seen) == 1 for seen in by_event.values()), by_event
+
+
+@on_postgres
+@pytest.mark.django_db(transaction=True)
+def test_police_acting_while_an_alarm_commits_for_the_same_agency_do_not_deadlock(center, permit, people, agency,
+                                                                                  monkeypatch):
+    # The alarm holds the event counter until it commits; the officer's action, on another incident of the
+    # agency, waits for that counter. Neither may hold what the other needs (the agency's row).
+    import time
+
+    from safecommons.core.roles import Role
+    from safecommons.incidents.services import police as police_services
+    from safecommons.incidents.tests.factories_workflow import actor, hand_over
+
+    incident = hand_over(people[Role.SECURITY_OPERATOR], agency)
+    officer = actor(people[Role.OFFICER])
+    numbered = threading.Event()
+    append = alarm_services.incident_events_append
+
+    def append_then_linger(new_events):
+        events = append(new_events)
+        numbered.set()
+        time.sleep(1.5)  # longer than PostgreSQL's deadlock_timeout
+        return events
+
+    monkeypatch.setattr(alarm_services, "incident_events_append", append_then_linger)
+    errors = []
+
+    def run(work):
+        try:
+            work()
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=(lambda: receive(center, alarm_fields(permit)),)),
+        threading.Thread(target=run, args=(lambda: (numbered.wait(5),
+                                                    police_services.incident_acknowledge(actor=officer,
+                                                                                         incident=incident)),)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert Incident.objects.get(pk=incident.pk).status == Incident.Status.ACKNOWLEDGED

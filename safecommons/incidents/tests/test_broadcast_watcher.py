@@ -171,3 +171,23 @@ def test_request_threads_publishing_at_once_share_one_redis_client(monkeypatch, 
     for thread in threads:
         thread.join()
     assert len(clients) == 8 and len({id(client) for client in clients}) == 1
+
+
+def test_stopping_a_watcher_whose_waiting_send_has_started_cancels_it_cleanly():
+    async def scenario():
+        slow = Connection(blocked=True)
+        watcher = live_watcher(slow)
+        watcher.offer(envelope(1))
+        watcher.offer(envelope(2))
+        sending = watcher._sending
+        await asyncio.sleep(0)  # the task runs, and waits with the send
+        assert slow.writable._waiters
+        watcher.stop()
+        with pytest.raises(asyncio.CancelledError):
+            await sending
+        assert not slow.writable._waiters
+        slow.writable.set()
+        await asyncio.sleep(0)
+        assert slow.sent == []
+
+    run(scenario)
