@@ -7,7 +7,8 @@ live broadcast) takes N alarm events (default 20,000) from one client process (b
 C keep-alive connections, with an alarm center's API key: up to BENCH_ALARM_BATCH events (default 100) per
 POST /api/incidents/alarm-batches, or with BENCH_ALARM_BATCH=1 one per POST /api/incidents/alarms. 10 % of the
 events are sent twice: half of the replays right behind their original on another connection (in flight
-together), half a few seconds later. 5 % are a second alarm from the permit of an earlier one, sent once
+together: with batches, sent alone at the moment the batch holding the original is sent), half a few
+seconds later. 5 % are a second alarm from the permit of an earlier one, sent once
 that one was answered (joined to its incident). Every other event names a permit of its own. Nothing new
 is sent after BENCH_ALARM_MAX_SECONDS (default 120): a slow server is measured on what it took in by then.
 

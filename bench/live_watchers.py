@@ -541,9 +541,9 @@ class AlarmRun:
     async def load(self) -> dict:
         """Every send of the plan's order over `connections` keep-alive connections, `batch` events per
         request (1: the one-event endpoint); a join waits until the alarm it joins has been answered. A
-        batch never holds one event twice: a replay right behind its original waits for this connection's
-        next batch, while another connection may send it at the same time. Joins not sendable yet wait the
-        same way, while the batch fills up with what follows them."""
+        batch never holds one event twice: a replay right behind its original is sent alone, on a connection
+        of its own, at the same moment as the batch holding the original, so the two race. Joins not
+        sendable yet wait for a later batch, while this one fills up with what follows them."""
         order: list[int] = self.plan["order"]
         self.answers = [None] * len(order)
         for index in set(order):
@@ -558,6 +558,23 @@ class AlarmRun:
         stop_at = began_at + self.args.max_seconds
         cut_short = False
 
+        alone: list[asyncio.Task] = []
+
+        def note(position: int, index: int, status: int, answer: dict) -> None:
+            self.answers[position] = {"event": index, "status": status, "outcome": answer.get("outcome"),
+                                      "incident_id": answer.get("incident_id"), "reason": answer.get("reason")}
+            self.answered[index].set()
+
+        async def send_alone(position: int, index: int) -> None:
+            nonlocal first_sent, last_answer
+            connection = HttpConnection("127.0.0.1", self.args.port)
+            status, answer, began, took = await self.post(connection, index)
+            connection.close()
+            first_sent = min(first_sent, began)
+            last_answer = max(last_answer, began + took)
+            latencies.append(took)
+            note(position, index, status, answer)
+
         async def connection_loop(number: int) -> None:
             nonlocal first_sent, last_answer, cut_short
             connection = HttpConnection("127.0.0.1", self.args.port)
@@ -569,6 +586,7 @@ class AlarmRun:
                     break
                 batch: list[tuple[int, int]] = []
                 in_batch: set[int] = set()
+                racing: list[tuple[int, int]] = []  # replays of events in this batch, sent alone beside it
                 waiting, deferred = deferred, []
                 for item in waiting:
                     if len(batch) < batch_size and self.sendable(item[1], in_batch):
@@ -580,7 +598,9 @@ class AlarmRun:
                     item = next(cursor, None)
                     if item is None:
                         break
-                    if self.sendable(item[1], in_batch):
+                    if item[1] in in_batch:
+                        racing.append(item)
+                    elif self.sendable(item[1], in_batch):
                         batch.append(item)
                         in_batch.add(item[1])
                     else:
@@ -595,6 +615,8 @@ class AlarmRun:
                     delay = began_at + (batch[-1][0] + 1) / self.args.rate - time.perf_counter()
                     if delay > 0:
                         await asyncio.sleep(delay)
+                for item in racing:  # on a connection of its own, in flight with the batch holding its original
+                    alone.append(asyncio.get_running_loop().create_task(send_alone(*item)))
                 if batch_size == 1:
                     status, answer, began, took = await self.post(connection, batch[0][1])
                     results = [(status, answer)]
@@ -604,16 +626,14 @@ class AlarmRun:
                 last_answer = max(last_answer, began + took)
                 latencies.append(took)
                 for (position, index), (status, answer) in zip(batch, results, strict=True):
-                    self.answers[position] = {"event": index, "status": status, "outcome": answer.get("outcome"),
-                                              "incident_id": answer.get("incident_id"),
-                                              "reason": answer.get("reason")}
-                    self.answered[index].set()
+                    note(position, index, status, answer)
                 done += 1
                 if self.args.reconnect_after and done % self.args.reconnect_after == 0:
                     connection.close()
             connection.close()
 
         await asyncio.gather(*(connection_loop(n) for n in range(self.args.connections)))
+        await asyncio.gather(*alone)
         wall = last_answer - first_sent if latencies else 0.0
         sent = [answer for answer in self.answers if answer is not None]
         return {"sends": len(sent), "events": len({answer["event"] for answer in sent}), "cut_short": cut_short,
