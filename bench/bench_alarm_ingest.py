@@ -7,8 +7,8 @@ live broadcast) takes N alarm events (default 20,000) from one client process (b
 C keep-alive connections, with an alarm center's API key: up to BENCH_ALARM_BATCH events (default 100) per
 POST /api/incidents/alarm-batches, or with BENCH_ALARM_BATCH=1 one per POST /api/incidents/alarms. 10 % of the
 events are sent twice: half of the replays right behind their original on another connection (in flight
-together: with batches, sent alone at the moment the batch holding the original is sent), half a few
-seconds later. 5 % are a second alarm from the permit of an earlier one, sent once
+together: with batches, in a request of their own sent at the moment the batch holding the originals is),
+half a few seconds later. 5 % are a second alarm from the permit of an earlier one, sent once
 that one was answered (joined to its incident). Every other event names a permit of its own. Nothing new
 is sent after BENCH_ALARM_MAX_SECONDS (default 120): a slow server is measured on what it took in by then.
 
@@ -433,6 +433,9 @@ def main() -> int:
         f"({load['requests'] / load['wall_s']:,.1f} requests/s); statuses {result['statuses']}, network errors "
         f"{result['errors'] or 'none'}; latency ms p50 {latency['p50']} p90 {latency['p90']} p99 {latency['p99']} "
         f"max {latency['max']}")
+    if load.get("raced"):
+        log(f"load: {load['raced']:,} replays sent beside the batch holding their original, in "
+            f"{load['raced_requests']:,} requests of their own")
     for sample in result["samples"]:
         log(f"  sample answer: {sample}")
     busy = cpu["machine"] - cpu["machine_idle"]

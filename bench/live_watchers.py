@@ -541,8 +541,8 @@ class AlarmRun:
     async def load(self) -> dict:
         """Every send of the plan's order over `connections` keep-alive connections, `batch` events per
         request (1: the one-event endpoint); a join waits until the alarm it joins has been answered. A
-        batch never holds one event twice: a replay right behind its original is sent alone, on a connection
-        of its own, at the same moment as the batch holding the original, so the two race. Joins not
+        batch never holds one event twice: the replays right behind originals of a batch are sent together,
+        on a connection of their own, at the same moment as that batch, so that each races its original. Joins not
         sendable yet wait for a later batch, while this one fills up with what follows them."""
         order: list[int] = self.plan["order"]
         self.answers = [None] * len(order)
@@ -559,24 +559,30 @@ class AlarmRun:
         cut_short = False
 
         alone: list[asyncio.Task] = []
+        raced = 0
 
         def note(position: int, index: int, status: int, answer: dict) -> None:
             self.answers[position] = {"event": index, "status": status, "outcome": answer.get("outcome"),
                                       "incident_id": answer.get("incident_id"), "reason": answer.get("reason")}
             self.answered[index].set()
 
-        async def send_alone(position: int, index: int) -> None:
+        async def send_alone(items: list[tuple[int, int]]) -> None:
             nonlocal first_sent, last_answer
             connection = HttpConnection("127.0.0.1", self.args.port)
-            status, answer, began, took = await self.post(connection, index)
+            if len(items) == 1:
+                status, answer, began, took = await self.post(connection, items[0][1])
+                results = [(status, answer)]
+            else:
+                results, began, took = await self.post_batch(connection, [index for _position, index in items])
             connection.close()
             first_sent = min(first_sent, began)
             last_answer = max(last_answer, began + took)
             latencies.append(took)
-            note(position, index, status, answer)
+            for (position, index), (status, answer) in zip(items, results, strict=True):
+                note(position, index, status, answer)
 
         async def connection_loop(number: int) -> None:
-            nonlocal first_sent, last_answer, cut_short
+            nonlocal first_sent, last_answer, cut_short, raced
             connection = HttpConnection("127.0.0.1", self.args.port)
             done = 0
             deferred: list[tuple[int, int]] = []  # taken from the order, not sendable in the batch being made
@@ -615,8 +621,9 @@ class AlarmRun:
                     delay = began_at + (batch[-1][0] + 1) / self.args.rate - time.perf_counter()
                     if delay > 0:
                         await asyncio.sleep(delay)
-                for item in racing:  # on a connection of its own, in flight with the batch holding its original
-                    alone.append(asyncio.get_running_loop().create_task(send_alone(*item)))
+                if racing:  # on a connection of their own, in flight with the batch holding their originals
+                    raced += len(racing)
+                    alone.append(asyncio.get_running_loop().create_task(send_alone(racing)))
                 if batch_size == 1:
                     status, answer, began, took = await self.post(connection, batch[0][1])
                     results = [(status, answer)]
@@ -637,7 +644,8 @@ class AlarmRun:
         wall = last_answer - first_sent if latencies else 0.0
         sent = [answer for answer in self.answers if answer is not None]
         return {"sends": len(sent), "events": len({answer["event"] for answer in sent}), "cut_short": cut_short,
-                "requests": len(latencies), "wall_s": round(wall, 3), "latency_ms": percentiles(latencies)}
+                "raced": raced, "raced_requests": len(alone), "requests": len(latencies), "wall_s": round(wall, 3),
+                "latency_ms": percentiles(latencies)}
 
     async def sample(self, indexes: list[int], rate: float) -> dict:
         """Send these alarms at `rate` per second (open loop, a few connections) and time each from the

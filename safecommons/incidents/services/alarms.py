@@ -288,8 +288,10 @@ class _Judgement:
                 incident.updated_at = self.now
             Incident.objects.bulk_update(list(joined.values()),
                                          ["alarm_count", "verification", "priority", "updated_at"])
-        AlarmEvent.objects.bulk_update(alarm_events, ["permit", "incident", "outcome", "reason", "detail", "payload",
-                                                      "event_received_at"])
+        # The rows claimed at the start, replaced by the answered ones under the same ids: one delete and one
+        # insert, where updating each row would take a statement of a CASE per row and field.
+        AlarmEvent.objects.filter(pk__in=[alarm_event.pk for alarm_event in alarm_events]).delete()
+        AlarmEvent.objects.bulk_create(alarm_events)
         # Each alarm crossed from the company to the agency under its grant: on the agreement's record of
         # flows. (Not through data_flow_authorize, which also writes an audit-chain entry: too heavy here.)
         DataFlow.objects.bulk_create([
