@@ -43,13 +43,13 @@ UPDATE_KINDS = (IncidentEvent.Kind.OBSERVATION, IncidentEvent.Kind.MOVEMENT, Inc
 # --- Shared by both sides' services
 
 
-def incident_lock(*, actor: Actor, incident: Incident | int, rule: str) -> Incident:
-    """Inside a transaction: the incident's row (given as the incident or its id), locked and read again, and
-    the rule checked on what is now stored (the other side may have closed it a moment ago)."""
-    pk = incident if isinstance(incident, int) else incident.pk
+def incident_lock(*, actor: Actor, incident: Incident, rule: str) -> Incident:
+    """Inside a transaction: the incident's row, locked and read again, and the rule checked on what is now
+    stored (the other side may have closed it a moment ago)."""
     # The incident's row only: locking the agency's and company's rows too would make every writer of the
     # timeline wait on them, and deadlock with a commit that checks its foreign keys to them.
-    locked = Incident.objects.select_for_update(of=("self",)).select_related("agency", "company").get(pk=pk)
+    locked = Incident.objects.select_for_update(of=("self",)).select_related("agency", "company").get(
+        pk=incident.pk)
     require(actor, rule, locked)
     return locked
 
@@ -261,7 +261,7 @@ def _movement_words(movement: Mapping[str, float | None]) -> str:
 def incident_update_post(
     *,
     actor: Actor,
-    incident: Incident | int,
+    incident: Incident,
     kind: str,
     text: str = "",
     latitude: float | None = None,
