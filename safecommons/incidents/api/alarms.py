@@ -12,6 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
 from safecommons.core.api import SESSION_ONLY, api_key_auth, request_actor
+from safecommons.incidents.api.operator import EventOut
 from safecommons.incidents.models import AlarmEvent, Verification
 from safecommons.incidents.selectors import alarms as alarm_selectors
 from safecommons.incidents.services import alarms as alarm_services
@@ -90,16 +91,9 @@ class AlarmEventOut(Schema):
     answered_at: datetime
 
 
-class StatusEventOut(Schema):
-    id: int
-    incident_id: int
-    kind: str
-    kind_label: str
-    side: str
-    actor: str
-    text: str
-    data: dict[str, Any]
-    at: datetime
+class StatusEventOut(EventOut):
+    """A timeline entry of the status feed, with where the incident stands after it."""
+
     status: str
     disposition: str
     assigned_unit: str
