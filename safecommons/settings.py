@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "safecommons.reports",
     "safecommons.cameras",
     "safecommons.incidents",
+    "safecommons.crimedata",
     "safecommons.demo",
 ]
 

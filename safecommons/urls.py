@@ -24,6 +24,7 @@ urlpatterns = [
     path("reports/", include("safecommons.reports.urls")),
     path("cameras/", include("safecommons.cameras.urls")),
     path("incidents/", include("safecommons.incidents.urls")),
+    path("crime/", include("safecommons.crimedata.urls")),
     path("open311/v2/", include("safecommons.reports.open311_urls")),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

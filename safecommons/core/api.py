@@ -98,6 +98,7 @@ def register_routers() -> None:
     from safecommons.accounts.api import router as accounts_router
     from safecommons.cameras.api import router as cameras_router
     from safecommons.core.audit.api import router as audit_router
+    from safecommons.crimedata.api import router as crime_router
     from safecommons.incidents.api import router as incidents_router
     from safecommons.partners.api import router as partners_router
     from safecommons.places.api import router as places_router
@@ -110,6 +111,7 @@ def register_routers() -> None:
     api.add_router("/tips", tips_router)
     api.add_router("/cameras", cameras_router)
     api.add_router("/incidents", incidents_router)
+    api.add_router("/crime", crime_router)
 
 
 register_routers()

@@ -253,6 +253,7 @@ INCIDENT_POLICE_ROLES = frozenset({Role.OFFICER, Role.SUPERVISOR})
 INCIDENT_OPERATOR_ROLES = frozenset({Role.SECURITY_OPERATOR, Role.PARTNER_ADMIN})
 COMMENDATION_ROLES = frozenset({Role.SUPERVISOR, Role.AGENCY_ADMIN})
 ALARM_STATS_ROLES = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ANALYST, Role.AGENCY_ADMIN})
+CRIME_IMPORTERS = frozenset({Role.ANALYST, Role.AGENCY_ADMIN})
 
 
 def incident_companies(actor: Actor) -> set[int]:
@@ -368,6 +369,14 @@ RULES: dict[str, Callable[[Actor, Any], bool]] = {
     "commendation.view": _commendation_view,
     "commendation.consent": lambda actor, commendation: actor.api_key_id is None
     and commendation.recipient_id == actor.user_id,
+    # Crime data: analysts and agency admins import; every agency role reads the exact records and the
+    # analytics of its own agency; agency admins set what the public sees. The public map needs no rule.
+    "crime.import": lambda actor, agency: actor.api_key_id is None and actor.holds(
+        CRIME_IMPORTERS, getattr(agency, "pk", None)),
+    "crime.analytics": lambda actor, agency: actor.api_key_id is None and actor.holds(
+        AGENCY_ROLES, getattr(agency, "pk", None)),
+    "crime.publication": lambda actor, agency: actor.api_key_id is None and actor.holds(
+        {Role.AGENCY_ADMIN}, getattr(agency, "pk", None)),
     "tip.queue": _tip_queue,
     "tip.read": _tip_read,
     "tip.work": _tip_read,

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CrimeDataConfig(AppConfig):
+    name = "safecommons.crimedata"
+    verbose_name = "Crime data and analytics"

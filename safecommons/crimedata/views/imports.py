@@ -1,0 +1,3 @@
+"""Crime-data pages: imports."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Crime-data pages: public."""
+
+urlpatterns: list = []
