@@ -1,0 +1,375 @@
+"""Reads for crime analysts: offense × hour × weekday, counts by area and premise type, CompStat.
+
+Staff selectors take the actor and the agency and check "crime.analytics" first; the `*_counts` functions
+below them are the unscoped arithmetic, shared with the public trends (`selectors/trends.py`), which apply
+the publication policy on top.
+
+The heat table reads the `HourlyCount` summary for the whole months of a date range and the records only for
+the part-months at its edges (and the records alone when a neighborhood is asked for: the summary has no
+place), so that it answers from thousands of rows whatever the number of records.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, Sum
+
+from safecommons.core.permissions import Actor, require
+from safecommons.core.roles import AGENCY_ROLES
+from safecommons.crimedata import stats
+from safecommons.crimedata.models import CrimeRecord, HourlyCount
+from safecommons.crimedata.nibrs import OFFENSES, OffenseGroup
+from safecommons.partners.models import Organisation, OrganisationKind
+from safecommons.places.models import Area, AreaKind
+
+BY_GROUP = "group"
+BY_CODE = "code"
+WEEKDAYS = range(7)
+HOURS = range(24)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What to count: records of the local dates start..end (both included), of some offense groups (all when
+    empty), in one neighborhood (anywhere when None), keyed by offense group or by NIBRS code."""
+
+    start: date
+    end: date
+    groups: frozenset[str] = frozenset()
+    neighborhood_id: int | None = None
+    by: str = BY_GROUP
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+# --- Who and where
+
+
+def analytics_agency(*, actor: Actor, agency_id: int | None = None) -> Organisation:
+    """The agency whose analytics the actor reads: the one asked for, or their first. PermissionDenied when
+    they hold no agency role there (or none anywhere)."""
+    if agency_id is None:
+        ids = sorted(actor.organisation_ids(AGENCY_ROLES)) if actor.api_key_id is None else []
+        if not ids:
+            raise PermissionDenied("crime.analytics")
+        agency_id = ids[0]
+    agency = Organisation.objects.filter(pk=agency_id, kind=OrganisationKind.AGENCY).first()
+    if agency is None:
+        raise PermissionDenied("crime.analytics")
+    require(actor, "crime.analytics", agency)
+    return agency
+
+
+def analytics_agencies(*, actor: Actor) -> list[Organisation]:
+    """Every agency whose analytics the actor reads (for a chooser)."""
+    ids = actor.organisation_ids(AGENCY_ROLES) if actor.api_key_id is None else set()
+    return list(Organisation.objects.filter(pk__in=ids, kind=OrganisationKind.AGENCY).order_by("name"))
+
+
+def neighborhoods_of(*, agency: Organisation) -> list[Area]:
+    """The agency's neighborhoods, by name."""
+    return list(Area.objects.filter(agency=agency, kind=AreaKind.NEIGHBORHOOD).order_by("name"))
+
+
+def neighborhood_get(*, agency: Organisation, area_id: int) -> Area:
+    """One of the agency's neighborhoods (Area.DoesNotExist for anything else)."""
+    return Area.objects.get(pk=area_id, agency=agency, kind=AreaKind.NEIGHBORHOOD)
+
+
+# --- Offense × hour × weekday
+
+
+@dataclass
+class HeatTable:
+    """Counts per (offense key, weekday, hour); hour None for records whose hour is unknown."""
+
+    by: str
+    counts: dict[tuple[str, int, int | None], int]
+    keys: list[str] = field(default_factory=list)  # most records first
+
+    def __post_init__(self) -> None:
+        if not self.keys:
+            totals = self.key_totals()
+            self.keys = sorted(totals, key=lambda key: (-totals[key], key))
+
+    def key_totals(self) -> dict[str, int]:
+        totals: dict[str, int] = defaultdict(int)
+        for (key, _weekday, _hour), n in self.counts.items():
+            totals[key] += n
+        return dict(totals)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def weekday_hour(self) -> list[list[int]]:
+        """7 rows (Monday first) of 24 hours: every offense together; unknown hours left out."""
+        grid = [[0] * 24 for _ in WEEKDAYS]
+        for (_key, weekday, hour), n in self.counts.items():
+            if hour is not None:
+                grid[weekday][hour] += n
+        return grid
+
+    def key_hour(self) -> list[list[int]]:
+        """One row per key (in `keys` order) of 24 hours."""
+        rows = {key: [0] * 24 for key in self.keys}
+        for (key, _weekday, hour), n in self.counts.items():
+            if hour is not None:
+                rows[key][hour] += n
+        return [rows[key] for key in self.keys]
+
+    def key_weekday(self) -> list[list[int]]:
+        """One row per key of 7 weekdays (unknown hours included)."""
+        rows = {key: [0] * 7 for key in self.keys}
+        for (key, weekday, _hour), n in self.counts.items():
+            rows[key][weekday] += n
+        return [rows[key] for key in self.keys]
+
+    def unknown_hour(self) -> int:
+        return sum(n for (_key, _weekday, hour), n in self.counts.items() if hour is None)
+
+
+def key_label(key: str, by: str) -> str:
+    """What a reader calls an offense key: the group's name, or the NIBRS code and its offense's name."""
+    if by == BY_CODE:
+        offense = OFFENSES.get(key)
+        return f"{key} {offense.name}" if offense else (key or "—")
+    try:
+        return str(OffenseGroup(key).label)
+    except ValueError:
+        return key
+
+
+def next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def whole_months(start: date, end: date) -> tuple[date, date] | None:
+    """[first, stop): the first days of the months wholly inside start..end, or None when there are none."""
+    first = start if start.day == 1 else next_month(start.replace(day=1))
+    after = end + timedelta(days=1)
+    stop = after if after.day == 1 else after.replace(day=1)
+    return (first, stop) if first < stop else None
+
+
+def heat_counts(*, agency_id: int, filters: Filters) -> HeatTable:
+    """Offense × weekday × hour for one agency, unscoped: the summary for whole months, records for the rest."""
+    code_field = "nibrs_code" if filters.by == BY_CODE else "offense_group"
+    records = CrimeRecord.objects.filter(agency_id=agency_id)
+    if filters.groups:
+        records = records.filter(offense_group__in=sorted(filters.groups))
+    counts: dict[tuple[str, int, int | None], int] = defaultdict(int)
+    months = None if filters.neighborhood_id is not None else whole_months(filters.start, filters.end)
+    if filters.neighborhood_id is not None:
+        records = records.filter(neighborhood_id=filters.neighborhood_id)
+    if months is None:
+        edges = Q(occurred_date__gte=filters.start, occurred_date__lte=filters.end)
+    else:
+        first, stop = months
+        edges = (Q(occurred_date__gte=filters.start, occurred_date__lt=first)
+                 | Q(occurred_date__gte=stop, occurred_date__lte=filters.end))
+        summary = HourlyCount.objects.filter(agency_id=agency_id, month__gte=first, month__lt=stop)
+        if filters.groups:
+            summary = summary.filter(offense_group__in=sorted(filters.groups))
+        for key, weekday, hour, n in (summary.values_list(code_field, "weekday", "hour")
+                                      .annotate(n=Sum("count")).order_by()):
+            counts[(key, weekday, hour)] += n
+    if months is None or filters.start < months[0] or months[1] <= filters.end:
+        for key, weekday, hour, n in (records.filter(edges)
+                                      .values_list(code_field, "occurred_weekday", "occurred_hour")
+                                      .annotate(n=Count("id")).order_by()):
+            counts[(key, weekday, hour)] += n
+    return HeatTable(by=filters.by, counts=dict(counts))
+
+
+def heat_table(*, actor: Actor, agency: Organisation, filters: Filters) -> HeatTable:
+    """Offense (group or NIBRS code) × weekday × hour of the agency's records matching `filters`."""
+    require(actor, "crime.analytics", agency)
+    return heat_counts(agency_id=agency.pk, filters=filters)
+
+
+# --- By area and by premise type
+
+
+@dataclass(frozen=True)
+class CountRow:
+    key: str  # an area's id (as text; "" for records in no neighborhood) or a premise type
+    label: str
+    count: int
+
+
+def _filtered_records(agency_id: int, filters: Filters):
+    records = CrimeRecord.objects.filter(agency_id=agency_id, occurred_date__gte=filters.start,
+                                         occurred_date__lte=filters.end)
+    if filters.groups:
+        records = records.filter(offense_group__in=sorted(filters.groups))
+    if filters.neighborhood_id is not None:
+        records = records.filter(neighborhood_id=filters.neighborhood_id)
+    return records
+
+
+def area_group_counts(*, agency_id: int, filters: Filters) -> dict[tuple[int | None, str], int]:
+    """(neighborhood id or None, offense group) → records, unscoped."""
+    rows = (_filtered_records(agency_id, filters).values_list("neighborhood_id", "offense_group")
+            .annotate(n=Count("id")).order_by())
+    return {(area_id, group): n for area_id, group, n in rows}
+
+
+def area_counts(*, actor: Actor, agency: Organisation, filters: Filters) -> list[CountRow]:
+    """Records per neighborhood (most first), with the records placed in none last."""
+    require(actor, "crime.analytics", agency)
+    totals: dict[int | None, int] = defaultdict(int)
+    for (area_id, _group), n in area_group_counts(agency_id=agency.pk, filters=filters).items():
+        totals[area_id] += n
+    names = dict(Area.objects.filter(pk__in=[k for k in totals if k is not None]).values_list("pk", "name"))
+    rows = [CountRow(key=str(area_id), label=names.get(area_id, str(area_id)), count=n)
+            for area_id, n in totals.items() if area_id is not None]
+    rows.sort(key=lambda row: (-row.count, row.label))
+    if totals.get(None):
+        rows.append(CountRow(key="", label="", count=totals[None]))
+    return rows
+
+
+def premise_counts(*, actor: Actor, agency: Organisation, filters: Filters) -> list[CountRow]:
+    """Records per premise type as the source names it (most first); "" for records without one."""
+    require(actor, "crime.analytics", agency)
+    rows = (_filtered_records(agency.pk, filters).values_list("premise_type").annotate(n=Count("id")).order_by())
+    out = [CountRow(key=premise, label=premise, count=n) for premise, n in rows]
+    out.sort(key=lambda row: (row.key == "", -row.count, row.label))
+    return out
+
+
+# --- CompStat
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # included
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def year_back(day: date) -> date:
+    """The same date a year earlier (29 February becomes the 28th)."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+PERIOD_NAMES = ("7d", "28d", "ytd")
+
+
+def compstat_periods(as_of: date) -> dict[str, tuple[Period, Period, Period]]:
+    """Per CompStat period: (the period ending on `as_of`, the one of equal length just before it, the same
+    dates a year earlier)."""
+    out = {}
+    for name in PERIOD_NAMES:
+        current = (Period(as_of.replace(month=1, day=1), as_of) if name == "ytd"
+                   else Period(as_of - timedelta(days=int(name[:-1]) - 1), as_of))
+        prior = Period(current.start - timedelta(days=current.days), current.start - timedelta(days=1))
+        last_year = Period(year_back(current.start), year_back(current.end))
+        out[name] = (current, prior, last_year)
+    return out
+
+
+@dataclass(frozen=True)
+class CompstatRow:
+    """One offense group (or "" for all together) in one period: the count now, and its two comparisons."""
+
+    group: str
+    current: int
+    prior: stats.Change
+    last_year: stats.Change
+
+
+@dataclass(frozen=True)
+class CompstatPeriod:
+    name: str  # "7d", "28d", "ytd"
+    current: Period
+    prior: Period
+    last_year: Period
+    rows: list[CompstatRow]  # the total first, then groups by current count
+
+    @property
+    def total(self) -> CompstatRow:
+        return self.rows[0]
+
+
+@dataclass(frozen=True)
+class Compstat:
+    as_of: date
+    periods: list[CompstatPeriod]
+
+
+def compstat_daily_counts(*, agency_id: int, since: date, until: date, neighborhood_id: int | None = None,
+                          groups: frozenset[str] = frozenset()) -> dict[tuple[date, str], int]:
+    """(local date, offense group) → records, unscoped."""
+    records = CrimeRecord.objects.filter(agency_id=agency_id, occurred_date__gte=since, occurred_date__lte=until)
+    if neighborhood_id is not None:
+        records = records.filter(neighborhood_id=neighborhood_id)
+    if groups:
+        records = records.filter(offense_group__in=sorted(groups))
+    rows = records.values_list("occurred_date", "offense_group").annotate(n=Count("id")).order_by()
+    return {(day, group): n for day, group, n in rows}
+
+
+def period_counts(daily: dict[tuple[date, str], int], period: Period) -> dict[str, int]:
+    """Offense group → records in `period`, from daily counts."""
+    out: dict[str, int] = defaultdict(int)
+    for (day, group), n in daily.items():
+        if period.start <= day <= period.end:
+            out[group] += n
+    return dict(out)
+
+
+def compstat_row(group: str, counts: tuple[int, int, int], periods: tuple[Period, Period, Period]) -> CompstatRow:
+    """A row from its three counts (now, the period before, a year before) and the three periods."""
+    now, before, year_ago = counts
+    current, prior, last_year = periods
+    return CompstatRow(
+        group=group, current=now,
+        prior=stats.poisson_change_test(now, before, current_days=current.days, previous_days=prior.days),
+        last_year=stats.poisson_change_test(now, year_ago, current_days=current.days,
+                                            previous_days=last_year.days))
+
+
+def compstat_from_daily(daily: dict[tuple[date, str], int], *, as_of: date) -> Compstat:
+    """CompStat from daily counts: per period, the total row, then one row per group (most records first)."""
+    periods = []
+    for name, triple in compstat_periods(as_of).items():
+        now, before, year_ago = (period_counts(daily, period) for period in triple)
+        rows = [compstat_row(group, (now.get(group, 0), before.get(group, 0), year_ago.get(group, 0)), triple)
+                for group in sorted(set(now) | set(before) | set(year_ago))]
+        rows.sort(key=lambda r: (-r.current, r.group))
+        total = compstat_row("", (sum(now.values()), sum(before.values()), sum(year_ago.values())), triple)
+        periods.append(CompstatPeriod(name=name, current=triple[0], prior=triple[1], last_year=triple[2],
+                                      rows=[total, *rows]))
+    return Compstat(as_of=as_of, periods=periods)
+
+
+def compstat_window(as_of: date) -> tuple[date, date]:
+    """The dates any CompStat period of `as_of` reaches."""
+    spans = [p for triple in compstat_periods(as_of).values() for p in triple]
+    return min(p.start for p in spans), max(p.end for p in spans)
+
+
+def compstat(*, actor: Actor, agency: Organisation, as_of: date, neighborhood_id: int | None = None,
+             groups: frozenset[str] = frozenset()) -> Compstat:
+    """Last 7 days, last 28 days and year to date up to `as_of`, per offense group and in total, each against
+    the period just before and the same dates last year, with changes flagged only when significant and not
+    tiny (see `stats.poisson_change_test`)."""
+    require(actor, "crime.analytics", agency)
+    since, until = compstat_window(as_of)
+    daily = compstat_daily_counts(agency_id=agency.pk, since=since, until=until, neighborhood_id=neighborhood_id,
+                                  groups=groups)
+    return compstat_from_daily(daily, as_of=as_of)
