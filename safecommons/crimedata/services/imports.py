@@ -1,0 +1,657 @@
+"""Importing crime records from an export: read in chunks, check each row, derive what the public may see,
+upsert by (agency, source id), report every rejected row, and keep the hourly summary exact.
+
+The work per row is kept small (a closure compiled once per mapping and file, caches for the values that
+repeat: offenses, dates, addresses, grid cells), and what can be done for a whole chunk at once is done so:
+projecting x/y to latitude and longitude, finding neighborhoods, writing to the database (on PostgreSQL a
+COPY into a staging table and one INSERT … ON CONFLICT per chunk). Memory holds one chunk, never the file.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import h3.api.basic_int as h3int
+import numpy as np
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from safecommons.core.audit.services import audit_record
+from safecommons.core.errors import Refused
+from safecommons.core.permissions import Actor, require
+from safecommons.crimedata import generalise, nibrs
+from safecommons.crimedata.mapping import Mapping, MappingError, mapping_from_dict, offense_key
+from safecommons.crimedata.models import CrimeRecord, ImportRejection, ImportRun
+from safecommons.crimedata.readers import ReadError, RowReader, reader_open
+from safecommons.crimedata.services.summary import hourly_counts_refresh, month_of
+
+logger = logging.getLogger(__name__)
+
+CHUNK_ROWS = 10_000
+BOUNDS_MARGIN_DEG = 0.1  # around the agency's areas: about 10 km, room for a record just over the line
+FUTURE_SLACK = timedelta(days=1)
+CACHE_LIMIT = 200_000  # entries per cache, so that a file of unique values cannot grow one without end
+UNMAPPED_LIMIT = 1_000  # distinct unmapped values listed on a run; the rest are counted together
+OTHER_UNMAPPED = "(other values)"
+EXCERPT_CHARS = 300
+ISO_FORMATS = {"%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d",
+               "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%z"}
+MAX_LENGTHS = {"offense_source": 200, "address": 200, "block_address": 200, "source_area": 120,
+               "premise_type": 80, "status": 60}
+SOURCE_ID_MAX = 120
+
+# The record's columns as written by the import, in the order of the rows it builds.
+COLUMNS = ("source_id", "offense_source", "nibrs_code", "offense_group", "crime_against", "domestic",
+           "child_victim", "occurred_at", "occurred_date", "occurred_hour", "occurred_weekday", "reported_at",
+           "address", "latitude", "longitude", "h3_cell", "block_address", "public_latitude", "public_longitude",
+           "public_h3_cell", "neighborhood_id", "source_area", "premise_type", "status")
+_STAGE_TYPES = {"domestic": "boolean", "child_victim": "boolean", "occurred_at": "timestamptz",
+                "occurred_date": "date", "occurred_hour": "smallint", "occurred_weekday": "smallint",
+                "reported_at": "timestamptz", "latitude": "double precision", "longitude": "double precision",
+                "h3_cell": "bigint", "public_latitude": "double precision", "public_longitude": "double precision",
+                "public_h3_cell": "bigint", "neighborhood_id": "bigint"}
+
+Progress = Callable[[int], None]
+
+
+class RowError(Exception):
+    """One row cannot be imported; the message is the reason shown in the report."""
+
+
+# --- Compiling a mapping against a file's header into one function per row
+
+
+@dataclass
+class _Parsed:
+    """A chunk's rows after the per-row checks, before the per-chunk work (places, neighborhoods)."""
+
+    lines: list[int] = field(default_factory=list)
+    raw: list[list] = field(default_factory=list)  # the rows as read, for the report's excerpt
+    rows: list[list] = field(default_factory=list)  # COLUMNS order; place fields filled per chunk
+    xs: list[float] = field(default_factory=list)  # the source's coordinates (lon/lat or projected x/y)
+    ys: list[float] = field(default_factory=list)
+
+
+def _remember(cache: dict, key: Any, value: Any) -> Any:
+    if len(cache) >= CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def _datetime_parser(formats: list[str], tz: ZoneInfo, where: str) -> Callable[[Any], datetime]:
+    """A function from a value (text, or a spreadsheet's datetime) to an aware datetime in `tz`."""
+    iso_first = formats[0] in ISO_FORMATS
+    cache: dict = {}
+
+    def parse(value: Any) -> datetime:
+        if isinstance(value, datetime):
+            parsed = value
+        elif isinstance(value, date):
+            parsed = datetime.combine(value, time())
+        else:
+            text = value.strip()
+            found = cache.get(text)
+            if found is not None:
+                return found
+            if not text:
+                raise RowError(f"{where} is empty")
+            parsed = None
+            if iso_first:
+                try:
+                    parsed = datetime.fromisoformat(text)
+                except ValueError:
+                    parsed = None
+            if parsed is None:
+                for fmt in formats:
+                    try:
+                        parsed = datetime.strptime(text, fmt)
+                        break
+                    except ValueError:
+                        continue
+            if parsed is None:
+                raise RowError(f"{where} {text[:40]!r} does not match {' or '.join(formats)}")
+            parsed = parsed.astimezone(tz) if parsed.tzinfo else parsed.replace(tzinfo=tz)
+            return _remember(cache, text, parsed)
+        return parsed.astimezone(tz) if parsed.tzinfo else parsed.replace(tzinfo=tz)
+
+    return parse
+
+
+def _compile_row(mapping: Mapping, header: list[str], *, now: datetime,
+                 unmapped: Counter) -> Callable[[list], tuple[list, float | None, float | None]]:
+    """The per-row function: source values → (record values in COLUMNS order, source x, source y)."""
+    spec = mapping.spec
+    index = {name: position for position, name in enumerate(header)}
+    tz = ZoneInfo(spec["timezone"])
+    width = len(header)
+
+    id_columns = [index[c] for c in spec["source_id"]["columns"]]
+    id_separator = spec["source_id"]["separator"]
+    single_id = id_columns[0] if len(id_columns) == 1 else None
+
+    offense = spec["offense"]
+    offense_at = index[offense["column"]]
+    codes, strip_zeros, case_sensitive = offense["codes"], offense["strip_leading_zeros"], offense["case_sensitive"]
+    code_flags = offense.get("flags", {})
+    # source value → (NIBRS code, known to the mapping, domestic by its code, child victim by its code)
+    offense_cache: dict[str, tuple[str, bool, bool, bool]] = {}
+
+    def flag_reader(flag: dict | None) -> Callable[[list], bool]:
+        if not flag:
+            return lambda row: False
+        at, true_values = index[flag["column"]], frozenset(flag["true_values"])
+        return lambda row: str(row[at]).strip().lower() in true_values
+
+    domestic_of, child_of = flag_reader(spec["domestic"]), flag_reader(spec["child_victim"])
+    group_cache: dict[tuple[str, bool, bool], tuple[str, str]] = {}
+
+    occurred = spec["occurred"]
+    occurred_at_column = index[occurred.get("column") or occurred["date_column"]]
+    parse_occurred = _datetime_parser(occurred["formats"], tz, "occurred date")
+    hour_at = index[occurred["hour_column"]] if occurred.get("hour_column") else None
+    date_only = "date_column" in occurred
+    reported = spec["reported"]
+    reported_at = index[reported["column"]] if reported else None
+    parse_reported = _datetime_parser(reported["formats"], tz, "reported date") if reported else None
+    latest = now + FUTURE_SLACK
+
+    location = spec["location"]
+    projected = bool(location["x"])
+    x_at = index[location["x"] or location["longitude"]] if (location["x"] or location["longitude"]) else None
+    y_at = index[location["y"] or location["latitude"]] if (location["y"] or location["latitude"]) else None
+    missing = frozenset(v.strip() for v in location["missing"])
+    address_at = index[location["address"]] if location["address"] else None
+    premise_at = index[spec["premise_type"]] if spec["premise_type"] else None
+    area_columns = [index[c] for c in spec["area"]["columns"]]
+    area_separator = spec["area"]["separator"]
+    status = spec["status"]
+    status_at = index[status["column"]] if status else None
+    status_values = status["values"] if status else {}
+    limits = MAX_LENGTHS
+
+    def convert(row: list) -> tuple[list, float | None, float | None]:
+        if len(row) < width:
+            raise RowError(f"{len(row)} values where the header has {width} columns")
+        if single_id is not None:
+            source_id = str(row[single_id]).strip()
+        else:
+            parts = [str(row[i]).strip() for i in id_columns]
+            source_id = id_separator.join(parts) if all(parts) else ""
+        if not source_id:
+            raise RowError("the source id is empty")
+        if len(source_id) > SOURCE_ID_MAX:
+            raise RowError(f"the source id is longer than {SOURCE_ID_MAX} characters")
+
+        offense_source = str(row[offense_at]).strip()
+        known = offense_cache.get(offense_source)
+        if known is None:
+            key = offense_key(offense_source, strip_zeros=strip_zeros, case_sensitive=case_sensitive)
+            by_code = code_flags.get(key, (False, False))
+            known = _remember(offense_cache, offense_source,
+                              (codes.get(key, ""), key in codes, by_code[0], by_code[1]))
+        code, mapped, domestic_by_code, child_by_code = known
+        if not offense_source:
+            raise RowError("the offense is empty")
+        if not mapped:
+            unmapped[offense_source[:200]] += 1
+        domestic = domestic_by_code or domestic_of(row)
+        child_victim = child_by_code or child_of(row)
+        grouped = group_cache.get((code, domestic, child_victim))
+        if grouped is None:
+            if code:
+                group = nibrs.record_group(code=code, domestic=domestic, child_victim=child_victim)
+                against = nibrs.OFFENSES[code].against
+            else:  # unmapped, or not an offense: nobody outside the agency sees it
+                group, against = nibrs.OffenseGroup.UNCLASSIFIED.value, ""
+            grouped = group_cache[(code, domestic, child_victim)] = (str(group), against)
+
+        occurred_at = parse_occurred(row[occurred_at_column])
+        hour: int | None = occurred_at.hour
+        if date_only:
+            hour = None
+            if hour_at is not None:
+                raw_hour = str(row[hour_at]).strip()
+                if raw_hour:
+                    try:
+                        hour = int(float(raw_hour))
+                    except ValueError:
+                        raise RowError(f"hour {raw_hour[:20]!r} is not a number") from None
+                    if not 0 <= hour <= 23:
+                        raise RowError(f"hour {hour} is out of range (0-23)")
+            occurred_at = occurred_at.replace(hour=hour or 0, minute=0, second=0, microsecond=0)
+        if occurred_at > latest:
+            raise RowError(f"occurred {occurred_at:%Y-%m-%d %H:%M}, in the future")
+        reported_value = None
+        if parse_reported is not None and str(row[reported_at]).strip():
+            reported_value = parse_reported(row[reported_at])
+
+        x = y = None
+        if x_at is not None:
+            raw_x, raw_y = str(row[x_at]).strip(), str(row[y_at]).strip()
+            if raw_x not in missing and raw_y not in missing:
+                try:
+                    x, y = float(raw_x), float(raw_y)
+                except ValueError:
+                    raise RowError(f"coordinates {raw_x[:20]!r}, {raw_y[:20]!r} are not numbers") from None
+                if x != x or y != y:  # NaN
+                    raise RowError("coordinates are not numbers")
+                if not projected and not (-90 <= y <= 90 and -180 <= x <= 180):
+                    raise RowError(f"latitude {y:g}, longitude {x:g} out of range")
+
+        address = str(row[address_at]).strip()[:limits["address"]] if address_at is not None else ""
+        if area_columns:
+            source_area = area_separator.join(p for p in (str(row[i]).strip() for i in area_columns) if p)
+        else:
+            source_area = ""
+        premise = str(row[premise_at]).strip()[:limits["premise_type"]] if premise_at is not None else ""
+        if status_at is not None:
+            raw_status = str(row[status_at]).strip()
+            status_value = status_values.get(raw_status.lower(), raw_status)[:limits["status"]]
+        else:
+            status_value = ""
+        record = [source_id, offense_source[:limits["offense_source"]], code, grouped[0], grouped[1], domestic,
+                  child_victim, occurred_at, occurred_at.date(), hour, occurred_at.weekday(), reported_value,
+                  address, None, None, None, "", None, None, None, None, source_area[:limits["source_area"]],
+                  premise, status_value]
+        return record, x, y
+
+    return convert
+
+
+# --- Per chunk: places, plausibility, neighborhoods
+
+
+class _Places:
+    """What a chunk's places need, loaded once per run: the projection, the plausible box, the gazetteer's
+    blocks and the agency's neighborhoods; and caches for addresses and grid cells."""
+
+    def __init__(self, *, mapping: Mapping, agency_id: int):
+        from safecommons.places.models import Area, AreaKind
+
+        location = mapping.spec["location"]
+        self.transformer = None
+        if location["x"]:
+            from pyproj import Transformer
+
+            self.transformer = Transformer.from_crs(location["crs"], "EPSG:4326", always_xy=True)
+        self.bounds = location["bounds"]
+        if self.bounds is None:
+            box = Area.objects.filter(agency_id=agency_id).aggregate(
+                w=Min("min_lon"), s=Min("min_lat"), e=Max("max_lon"), n=Max("max_lat"))
+            if box["w"] is not None:
+                m = BOUNDS_MARGIN_DEG
+                self.bounds = [box["w"] - m, box["s"] - m, box["e"] + m, box["n"] + m]
+        self.uses_addresses = bool(location["address"])
+        self.blocks = generalise.BlockCentres.load() if self.uses_addresses else generalise.BlockCentres({})
+        self.neighborhood_ids = np.array(
+            list(Area.objects.filter(agency_id=agency_id, kind=AreaKind.NEIGHBORHOOD).values_list("id", flat=True)),
+            dtype=np.int64)
+        self.address_cache: dict[str, tuple[str, tuple[float, float] | None]] = {}
+        self.centre_cache: dict[int, tuple[float, float]] = {}
+
+    def block_of(self, address: str) -> tuple[str, tuple[float, float] | None]:
+        found = self.address_cache.get(address)
+        if found is None:
+            block = generalise.hundred_block(address) if address else None
+            centre = self.blocks.centre(block[1], block[2]) if block else None
+            found = _remember(self.address_cache, address, (block[0] if block else "", centre))
+        return found
+
+    def centre_of(self, cell: int) -> tuple[float, float]:
+        found = self.centre_cache.get(cell)
+        if found is None:
+            found = _remember(self.centre_cache, cell, generalise.grid_centre(cell))
+        return found
+
+    def place(self, parsed: _Parsed, rejected: list[tuple[int, str, str, list]]) -> _Parsed:
+        """Fill the place fields of every row; rows outside the plausible area move to `rejected`."""
+        rows, lines = parsed.rows, parsed.lines
+        xs = np.array([np.nan if v is None else v for v in parsed.xs], dtype=np.float64)
+        ys = np.array([np.nan if v is None else v for v in parsed.ys], dtype=np.float64)
+        if self.transformer is not None and len(xs):
+            lons, lats = self.transformer.transform(xs, ys)
+            lons, lats = np.asarray(lons, dtype=np.float64), np.asarray(lats, dtype=np.float64)
+        else:
+            lons, lats = xs, ys
+        has_point = ~(np.isnan(lons) | np.isnan(lats))
+        outside = np.zeros(len(rows), dtype=bool)
+        if self.bounds is not None:
+            w, s, e, n = self.bounds
+            outside = has_point & ~((lons >= w) & (lons <= e) & (lats >= s) & (lats <= n))
+        elif self.transformer is not None:
+            outside = has_point & ~((lons >= -180) & (lons <= 180) & (lats >= -90) & (lats <= 90))
+        # The point the record is counted at: exact when known, else the block's centre from the gazetteer.
+        count_lon, count_lat = lons.copy(), lats.copy()
+        kept = _Parsed()
+        keep_positions = []
+        latlng_to_cell = h3int.latlng_to_cell
+        resolution = generalise.GRID_RESOLUTION
+        for position, record in enumerate(rows):
+            if outside[position]:
+                reason = (f"latitude {lats[position]:.5f}, longitude {lons[position]:.5f} is outside the "
+                          f"agency's area")
+                rejected.append((lines[position], reason, record[0], parsed.raw[position]))
+                continue
+            address = record[12]
+            block_text, centre = self.block_of(address) if address else ("", None)
+            record[16] = block_text
+            if has_point[position]:
+                lat, lon = float(lats[position]), float(lons[position])
+                cell = latlng_to_cell(lat, lon, resolution)
+                record[13], record[14], record[15] = lat, lon, cell
+                public = centre or self.centre_of(cell)
+            else:
+                public = centre
+                if centre:
+                    count_lat[position], count_lon[position] = centre
+            if public is not None:
+                record[17], record[18] = public
+                record[19] = latlng_to_cell(public[0], public[1], resolution)
+            keep_positions.append(position)
+            kept.rows.append(record)
+            kept.lines.append(lines[position])
+        if len(self.neighborhood_ids) and kept.rows:
+            from safecommons.places.geoindex import area_index
+
+            positions = np.array(keep_positions, dtype=np.int64)
+            lon_kept, lat_kept = count_lon[positions], count_lat[positions]
+            located = ~(np.isnan(lon_kept) | np.isnan(lat_kept))
+            where = np.flatnonzero(located)
+            if len(where):
+                point_idx, area_ids = area_index().containing_many(lon_kept[where], lat_kept[where])
+                ours = np.isin(area_ids, self.neighborhood_ids)
+                for point, area_id in zip(point_idx[ours].tolist(), area_ids[ours].tolist(), strict=True):
+                    record = kept.rows[int(where[point])]
+                    if record[20] is None:
+                        record[20] = area_id
+        return kept
+
+
+# --- Writing a chunk
+
+
+def _stage_sql() -> str:
+    columns = ", ".join(f"{name} {_STAGE_TYPES.get(name, 'text')}" for name in COLUMNS)
+    return f"CREATE TEMP TABLE IF NOT EXISTS crime_import_stage ({columns}) ON COMMIT DELETE ROWS"
+
+
+def _upsert_sql() -> str:
+    table = CrimeRecord._meta.db_table
+    columns = ", ".join(COLUMNS)
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in COLUMNS if name != "source_id")
+    # Identifiers only from this module's constants and the model's table name; values go as parameters.
+    return (f"WITH up AS (INSERT INTO {table} (agency_id, import_run_id, updated_at, {columns}) "  # noqa: S608
+            f"SELECT %s, %s, now(), {columns} FROM crime_import_stage "
+            f"ON CONFLICT (agency_id, source_id) DO UPDATE SET import_run_id = EXCLUDED.import_run_id, "
+            f"updated_at = EXCLUDED.updated_at, {updates} RETURNING (xmax = 0) AS inserted) "
+            f"SELECT count(*) FILTER (WHERE inserted), count(*) FROM up")
+
+
+def _old_months_sql() -> str:
+    table = CrimeRecord._meta.db_table
+    return (f"SELECT DISTINCT date_trunc('month', r.occurred_date)::date FROM {table} r "  # noqa: S608
+            f"JOIN crime_import_stage s ON s.source_id = r.source_id WHERE r.agency_id = %s")
+
+
+def _write_postgresql(*, agency_id: int, run_id: int, rows: list[list]) -> tuple[int, int, set[date]]:
+    with connection.cursor() as cursor:
+        cursor.execute(_stage_sql())
+        cursor.execute("TRUNCATE crime_import_stage")  # empty at each commit, but a caller may hold a transaction
+        with cursor.copy(f"COPY crime_import_stage ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            write_row = copy.write_row
+            for record in rows:
+                write_row(record)
+        cursor.execute(_old_months_sql(), [agency_id])
+        old_months = {row[0] for row in cursor.fetchall()}
+        cursor.execute(_upsert_sql(), [agency_id, run_id])
+        inserted, total = cursor.fetchone()
+    return inserted, total - inserted, old_months
+
+
+_UPDATE_FIELDS = [name for name in COLUMNS if name != "source_id"] + ["import_run_id", "updated_at"]
+
+
+def _write_other(*, agency_id: int, run_id: int, rows: list[list]) -> tuple[int, int, set[date]]:
+    ids = [record[0] for record in rows]
+    old_months: set[date] = set()
+    existing = 0
+    for start in range(0, len(ids), 500):
+        found = CrimeRecord.objects.filter(agency_id=agency_id, source_id__in=ids[start:start + 500])
+        for day in found.values_list("occurred_date", flat=True):
+            existing += 1
+            old_months.add(month_of(day))
+    now = timezone.now()
+    objects = [CrimeRecord(agency_id=agency_id, import_run_id=run_id, updated_at=now,
+                           **dict(zip(COLUMNS, record, strict=True))) for record in rows]
+    CrimeRecord.objects.bulk_create(objects, batch_size=500, update_conflicts=True,
+                                    unique_fields=["agency", "source_id"],
+                                    update_fields=[f.removesuffix("_id") for f in _UPDATE_FIELDS])
+    return len(rows) - existing, existing, old_months
+
+
+def _write(**kwargs) -> tuple[int, int, set[date]]:
+    if connection.vendor == "postgresql":
+        return _write_postgresql(**kwargs)
+    return _write_other(**kwargs)
+
+
+# --- The run
+
+
+def _excerpt(row: list, delimiter: str) -> str:
+    return delimiter.join(str(v) for v in row)[:EXCERPT_CHARS]
+
+
+def _save_progress(run: ImportRun, fields: list[str]) -> None:
+    run.save(update_fields=[*fields, "updated_at"])
+
+
+def crime_import_execute(*, run: ImportRun, path: str | Path, progress: Progress | None = None,
+                         chunk_rows: int = CHUNK_ROWS) -> ImportRun:
+    """Import one file into the run's agency, as the run's mapping says; the run records every count.
+
+    Good rows are upserted by (agency, source id), chunk by chunk, each chunk in a transaction of its own;
+    every bad row becomes an `ImportRejection` with its line number and reason. A chunk that cannot be
+    written fails the run with the error (what earlier chunks wrote stays, and is counted). The hourly
+    summary is recounted at the end for every month the rows fell in, before and after.
+    """
+    mapping = Mapping(name=run.mapping_name, spec=run.mapping)  # checked when the run was made
+    spec = mapping.spec
+    run.status, run.started_at, run.error = ImportRun.Status.RUNNING, timezone.now(), ""
+    run.rows_read = run.inserted = run.updated = run.rejected = run.processed_bytes = 0
+    run.unmapped_offenses = {}
+    _save_progress(run, ["status", "started_at", "error", "rows_read", "inserted", "updated", "rejected",
+                         "processed_bytes", "unmapped_offenses"])
+    months: set[date] = set()
+    unmapped: Counter = Counter()
+    try:
+        with reader_open(path, file_format=spec["format"], encoding=spec["encoding"],
+                         delimiter=spec["delimiter"], sheet=spec["sheet"]) as reader:
+            run.total_bytes = reader.total_bytes
+            _save_progress(run, ["total_bytes"])
+            mapping.check_header(reader.header)
+            _import_rows(run=run, reader=reader, mapping=mapping, months=months, unmapped=unmapped,
+                         progress=progress, chunk_rows=chunk_rows)
+    except (MappingError, ReadError) as exc:
+        run.status, run.error = ImportRun.Status.FAILED, str(exc)
+    except Exception as exc:  # a chunk that could not be written: the run says so, loudly
+        logger.exception("crime import %s failed", run.pk)
+        run.status, run.error = ImportRun.Status.FAILED, f"{exc.__class__.__name__}: {exc}"[:2000]
+    else:
+        run.status = ImportRun.Status.DONE
+    run.unmapped_offenses = _unmapped_summary(unmapped)
+    if months:
+        hourly_counts_refresh(agency_id=run.agency_id, months=months)
+    run.finished_at = timezone.now()
+    _save_progress(run, ["status", "error", "finished_at", "unmapped_offenses", "rows_read", "inserted",
+                         "updated", "rejected", "processed_bytes"])
+    return run
+
+
+def _unmapped_summary(unmapped: Counter) -> dict[str, int]:
+    return dict(sorted(unmapped.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _import_rows(*, run: ImportRun, reader: RowReader, mapping: Mapping, months: set[date], unmapped: Counter,
+                 progress: Progress | None, chunk_rows: int) -> None:
+    places = _Places(mapping=mapping, agency_id=run.agency_id)
+    counted: Counter = Counter()
+    convert = _compile_row(mapping, reader.header, now=timezone.now(), unmapped=counted)
+    delimiter = mapping.spec["delimiter"]
+    parsed, rejected = _Parsed(), []
+    seen: dict[str, int] = {}
+
+    def flush() -> None:
+        nonlocal parsed, rejected, seen
+        kept = places.place(parsed, rejected)
+        with transaction.atomic():
+            inserted = updated = 0
+            if kept.rows:
+                inserted, updated, old_months = _write(agency_id=run.agency_id, run_id=run.pk, rows=kept.rows)
+                months.update(old_months)
+                months.update({month_of(day) for day in {record[8] for record in kept.rows}})
+            if rejected:
+                ImportRejection.objects.bulk_create([
+                    ImportRejection(run_id=run.pk, line=line, reason=reason[:300], source_id=str(source_id)[:120],
+                                    excerpt=_excerpt(row, delimiter))
+                    for line, reason, source_id, row in rejected], batch_size=1000)
+            run.inserted += inserted
+            run.updated += updated
+            run.rejected += len(rejected)
+            run.processed_bytes = reader.bytes_read()
+            _merge_unmapped(unmapped, counted)
+            run.unmapped_offenses = _unmapped_summary(unmapped)
+            _save_progress(run, ["rows_read", "inserted", "updated", "rejected", "processed_bytes",
+                                 "unmapped_offenses"])
+        if progress:
+            progress(run.processed_bytes)
+        parsed, rejected, seen = _Parsed(), [], {}
+
+    for line, row in reader:
+        run.rows_read += 1
+        try:
+            record, x, y = convert(row)
+            first = seen.get(record[0])
+            if first is not None:
+                raise RowError(f"the source id {record[0]!r} repeats line {first}")
+        except RowError as exc:
+            source_id = _source_id_of(row, reader.header, mapping)
+            rejected.append((line, str(exc), source_id, row))
+        except (TypeError, ValueError, OverflowError) as exc:  # a value no check foresaw: reported, not fatal
+            rejected.append((line, f"unreadable row ({exc.__class__.__name__}: {exc})",
+                             _source_id_of(row, reader.header, mapping), row))
+        else:
+            seen[record[0]] = line
+            parsed.lines.append(line)
+            parsed.raw.append(row)
+            parsed.rows.append(record)
+            parsed.xs.append(x)
+            parsed.ys.append(y)
+        if run.rows_read % chunk_rows == 0:
+            flush()
+    flush()
+
+
+def _merge_unmapped(total: Counter, chunk: Counter) -> None:
+    for value, count in chunk.items():
+        if value in total or len(total) < UNMAPPED_LIMIT:
+            total[value] += count
+        else:
+            total[OTHER_UNMAPPED] += count
+    chunk.clear()
+
+
+def _source_id_of(row: list, header: list[str], mapping: Mapping) -> str:
+    columns = mapping.spec["source_id"]["columns"]
+    values = []
+    for column in columns:
+        try:
+            values.append(str(row[header.index(column)]).strip())
+        except (ValueError, IndexError):
+            values.append("")
+    return mapping.spec["source_id"]["separator"].join(values)[:120]
+
+
+# --- Starting a run: from the command line, from an upload
+
+
+def _mapping_checked(mapping: Mapping | dict) -> Mapping:
+    return mapping if isinstance(mapping, Mapping) else mapping_from_dict(mapping)
+
+
+def crime_import_file(*, actor: Actor | None, agency, path: str | Path, mapping: Mapping,
+                      source_name: str = "", progress: Progress | None = None,
+                      chunk_rows: int = CHUNK_ROWS) -> ImportRun:
+    """Import a file on this machine now (the command line, the demo): a run is created and executed.
+
+    `actor` None is the operator at the console (manage.py), who answers for the machine itself.
+    """
+    if actor is not None:
+        require(actor, "crime.import", agency)
+    path = Path(path)
+    run = ImportRun.objects.create(
+        agency=agency, created_by_id=actor.user_id if actor else None, source_name=(source_name or path.name)[:255],
+        mapping_name=mapping.name[:120], mapping=mapping.spec, total_bytes=path.stat().st_size)
+    crime_import_execute(run=run, path=path, progress=progress, chunk_rows=chunk_rows)
+    _audit(run, actor)
+    return run
+
+
+def crime_import_queue(*, actor: Actor, agency, uploaded_file, mapping: Mapping) -> ImportRun:
+    """Keep an uploaded export and queue its import; the analyst follows the run's page."""
+    from safecommons.core.tasks import enqueue_with_transaction
+    from safecommons.crimedata.tasks import crime_import_run
+
+    require(actor, "crime.import", agency)
+    limit = crime_import_max_bytes()
+    if uploaded_file.size > limit:
+        raise Refused(f"The file is larger than {limit // (1024 * 1024)} MB.")
+    name = Path(uploaded_file.name or "export.csv").name
+    with transaction.atomic():
+        stored = default_storage.save(f"crime-imports/{timezone.now():%Y/%m}/{name}", uploaded_file)
+        run = ImportRun.objects.create(
+            agency=agency, created_by_id=actor.user_id, source_name=name[:255], stored_file=stored,
+            mapping_name=mapping.name[:120], mapping=mapping.spec, total_bytes=uploaded_file.size)
+        enqueue_with_transaction(crime_import_run, run.pk)
+    return run
+
+
+def crime_import_process(*, run_id: int) -> ImportRun:
+    """The background task's work: import the stored upload of a queued run, then remove the upload."""
+    run = ImportRun.objects.select_related("agency", "created_by").get(pk=run_id)
+    if run.status not in (ImportRun.Status.QUEUED, ImportRun.Status.RUNNING):
+        return run  # already done: a task delivered twice changes nothing
+    if not run.stored_file or not default_storage.exists(run.stored_file):
+        run.status, run.error, run.finished_at = ImportRun.Status.FAILED, "the uploaded file is gone", timezone.now()
+        _save_progress(run, ["status", "error", "finished_at"])
+        return run
+    crime_import_execute(run=run, path=default_storage.path(run.stored_file))
+    from safecommons.core.permissions import actor_for_user
+
+    _audit(run, actor_for_user(run.created_by) if run.created_by else None)
+    default_storage.delete(run.stored_file)
+    return run
+
+
+def crime_import_max_bytes() -> int:
+    """The largest export accepted through the upload page (the request itself is capped by MAX_UPLOAD_BYTES)."""
+    return int(getattr(settings, "CRIME_IMPORT_MAX_BYTES", settings.MAX_UPLOAD_BYTES))
+
+
+def _audit(run: ImportRun, actor: Actor | None) -> None:
+    audit_record(action="crime.imported", actor=actor, actor_label="" if actor else "console",
+                 organisation=run.agency, target=run,
+                 details={"file": run.source_name, "mapping": run.mapping_name, "status": run.status,
+                          "rows": run.rows_read, "inserted": run.inserted, "updated": run.updated,
+                          "rejected": run.rejected})
