@@ -82,6 +82,7 @@ COMMENDATION_ISSUERS = frozenset({Role.SUPERVISOR, Role.AGENCY_ADMIN})  # commen
 # only; commendation.view (the page, the certificate) its recipient's and the issuing agency's staff.
 COMMENDATION_RECIPIENT = frozenset({Role.SECURITY_OPERATOR})
 COMMENDATION_READERS = AGENCY_STAFF | COMMENDATION_RECIPIENT
+CRIME_PUBLICATION_SETTERS = frozenset({Role.AGENCY_ADMIN})  # crime.publication; the public crime map: anyone
 
 # organisation.view_contacts, of the partner: its own staff; agency staff only under contact sharing.
 CONTACTS_WITHOUT_SHARING = PARTNER_STAFF
@@ -175,6 +176,12 @@ ACCESS = {
     "GET /api/incidents/commendations": SIGNED_IN,  # the ones you received, and your agency's
     "GET /api/incidents/commendations/public": PUBLIC,
     "POST /api/incidents/commendations/{commendation_id}/consent": COMMENDATION_RECIPIENT,
+    # The public crime map (refusals of the publication settings: crimedata/tests/test_publication.py)
+    "GET /api/crime/public/points": PUBLIC,
+    "GET /api/crime/public/hexes": PUBLIC,
+    "GET /api/crime/public/areas": PUBLIC,
+    "GET /api/crime/public/download.csv": PUBLIC,
+    "GET /api/crime/public/download.geojson": PUBLIC,
     # --- Pages (routes as in the urlconf)
     "GET /": PUBLIC,
     "GET /healthz": PUBLIC,
@@ -295,6 +302,9 @@ ACCESS = {
     "GET /incidents/commendations/<int:commendation_id>/": COMMENDATION_READERS,
     "POST /incidents/commendations/<int:commendation_id>/consent/": COMMENDATION_RECIPIENT,
     "GET /incidents/commendations/<int:commendation_id>/certificate.pdf": COMMENDATION_READERS,  # anyone once public
+    "GET /crime/map/": PUBLIC,
+    "GET /crime/publication/": CRIME_PUBLICATION_SETTERS,
+    "POST /crime/publication/": CRIME_PUBLICATION_SETTERS,
     "GET /admin/": NOBODY,  # Django's admin lets in is_staff accounts only, whatever their role
 }
 
@@ -359,6 +369,7 @@ SUCCESS = {
     "POST /incidents/<int:incident_id>/close/": 302,
     "POST /incidents/commendations/issue/": 302,
     "POST /incidents/commendations/<int:commendation_id>/consent/": 302,
+    "POST /crime/publication/": 302,
 }
 
 # Our URL namespaces whose pages the table must cover (the admin is listed by hand; i18n is Django's).

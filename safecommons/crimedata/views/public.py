@@ -1,3 +1,127 @@
-"""Crime-data pages: public."""
+"""Crime-data pages: the public crime map (anyone), and how each offense group is published (agency admins)."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+
+from safecommons.core.errors import Refused
+from safecommons.core.permissions import actor_for_user
+from safecommons.crimedata.models import PublicationRule
+from safecommons.crimedata.selectors import public as selectors
+from safecommons.crimedata.services import publication as publication_services
+
+PAGE_SIZE = 100
+WEEKDAYS = [(0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")), (4, _("Friday")),
+            (5, _("Saturday")), (6, _("Sunday"))]
+
+
+def _page_number(text: str | None) -> int:
+    return int(text) if text and text.isdigit() and int(text) > 0 else 1
+
+
+def crime_map(request):
+    slug = request.GET.get("agency") or None
+    try:
+        agency = selectors.public_agency(slug=slug)
+    except Refused as exc:
+        return render(request, "crimedata/public_map.html", {"error": str(exc), "agency": None}, status=404)
+    if agency is None:
+        return render(request, "crimedata/public_map.html", {"agency": None})
+    status, error = 200, ""
+    try:
+        the_filter = selectors.public_filter_parse(agency=agency, params=request.GET)
+    except Refused as exc:
+        status, error = 400, str(exc)
+        the_filter = selectors.public_filter_parse(agency=agency, params={})
+    params = ([("agency", slug)] if slug else []) + the_filter.params()
+    query = urlencode(params)
+
+    total = selectors.public_point_count(public_filter=the_filter)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(_page_number(request.GET.get("page")), pages)
+    rows = list(selectors.public_points(public_filter=the_filter, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE))
+    area_counts = selectors.public_area_counts(public_filter=the_filter)
+    groups = selectors.public_groups(agency_id=agency.pk)
+    asked = set(the_filter.groups_asked)
+    return render(request, "crimedata/public_map.html", {
+        "agency": agency, "filter": the_filter, "error": error, "query": query,
+        "groups": [{"value": value, "label": label, "display": display, "checked": not asked or value in asked}
+                   for value, label, display in groups],
+        "area_groups": [label for value, label, display in groups if value in the_filter.area_groups],
+        "neighborhoods": selectors.public_neighborhoods(agency_id=agency.pk).only("pk", "name"),
+        "weekdays": [{"value": value, "label": label, "checked": value in the_filter.weekdays}
+                     for value, label in WEEKDAYS],
+        "hours": list(range(24)),
+        "point_counts": selectors.public_point_counts_by_group(public_filter=the_filter),
+        "area_counts": area_counts, "rows": rows, "total": total, "page": page, "pages": pages,
+        "first_row": (page - 1) * PAGE_SIZE + 1 if rows else 0, "last_row": (page - 1) * PAGE_SIZE + len(rows),
+        "previous_url": f"?{query}&page={page - 1}" if page > 1 else "",
+        "next_url": f"?{query}&page={page + 1}" if page < pages else "",
+        "csv_url": f"{reverse('api:crime_download_csv')}?{query}",
+        "geojson_url": f"{reverse('api:crime_download_geojson')}?{query}",
+        "min_count": min(the_filter.min_count.get(group, 3) for group in the_filter.area_groups)
+        if the_filter.area_groups else 3,
+    }, status=status)
+
+
+# --- Publication settings
+
+
+def _publication_agency(request, actor):
+    agencies = selectors.publication_agencies(actor=actor)
+    wanted = request.GET.get("agency") or request.POST.get("agency")
+    agency = (agencies.filter(pk=wanted).first() if wanted and wanted.isdigit() else None) or agencies.first()
+    if agency is None:
+        raise PermissionDenied("crime.publication")
+    return agency
+
+
+def _choices(post) -> dict[str, publication_services.GroupChoice]:
+    choices = {}
+    for key, display in post.items():
+        if not key.startswith("display_"):
+            continue
+        group = key.removeprefix("display_")
+        text = (post.get(f"min_count_{group}") or "").strip()
+        if not text.isdigit():
+            raise Refused(_("Give the smallest count shown as a whole number."))
+        choices[group] = publication_services.GroupChoice(display=display, min_count=int(text))
+    return choices
+
+
+@login_required
+def publication(request):
+    actor = actor_for_user(request.user)
+    agency = _publication_agency(request, actor)
+    status, error = 200, ""
+    if request.method == "POST":
+        try:
+            changes = publication_services.publication_rules_set(actor=actor, agency=agency,
+                                                                  choices=_choices(request.POST))
+        except Refused as exc:
+            status, error = 400, str(exc)
+        else:
+            messages.success(request, _("Saved: %(n)d offense groups changed.") % {"n": len(changes)}
+                             if changes else _("Nothing changed."))
+            return redirect(f"{reverse('crimedata:publication')}?agency={agency.pk}")
+    group_settings = selectors.publication_settings(actor=actor, agency=agency)
+    posted = request.POST if request.method == "POST" else {}
+    return render(request, "crimedata/publication_settings.html", {
+        "agency": agency, "agencies": selectors.publication_agencies(actor=actor), "error": error,
+        "displays": PublicationRule.Display.choices,
+        "rows": [{"setting": s, "display": posted.get(f"display_{s.offense_group}", s.display),
+                  "min_count": posted.get(f"min_count_{s.offense_group}", s.min_count)} for s in group_settings],
+    }, status=status)
+
+
+urlpatterns = [
+    path("map/", crime_map, name="map"),
+    path("publication/", publication, name="publication"),
+]
