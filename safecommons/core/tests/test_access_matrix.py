@@ -83,6 +83,7 @@ COMMENDATION_ISSUERS = frozenset({Role.SUPERVISOR, Role.AGENCY_ADMIN})  # commen
 COMMENDATION_RECIPIENT = frozenset({Role.SECURITY_OPERATOR})
 COMMENDATION_READERS = AGENCY_STAFF | COMMENDATION_RECIPIENT
 CRIME_PUBLICATION_SETTERS = frozenset({Role.AGENCY_ADMIN})  # crime.publication; the public crime map: anyone
+CRIME_IMPORTERS = frozenset({Role.ANALYST, Role.AGENCY_ADMIN})  # crime.import, of the agency
 
 # organisation.view_contacts, of the partner: its own staff; agency staff only under contact sharing.
 CONTACTS_WITHOUT_SHARING = PARTNER_STAFF
@@ -182,6 +183,17 @@ ACCESS = {
     "GET /api/crime/public/areas": PUBLIC,
     "GET /api/crime/public/download.csv": PUBLIC,
     "GET /api/crime/public/download.geojson": PUBLIC,
+    # Crime data imports (crime.import; crimedata/tests/test_import_pages.py)
+    "GET /api/crime/imports": CRIME_IMPORTERS,
+    "GET /api/crime/imports/{run_id}": CRIME_IMPORTERS,
+    "GET /api/crime/imports/{run_id}/rejections": CRIME_IMPORTERS,
+    # Crime analytics: any agency role, of its own agency (crime.analytics; crimedata/tests/test_analytics_pages.py)
+    "GET /api/crime/analytics/heat": AGENCY_STAFF,
+    "GET /api/crime/analytics/areas": AGENCY_STAFF,
+    "GET /api/crime/analytics/premises": AGENCY_STAFF,
+    "GET /api/crime/analytics/compstat": AGENCY_STAFF,
+    "GET /api/crime/analytics/hotspots": AGENCY_STAFF,
+    "GET /api/crime/trends": PUBLIC,
     # --- Pages (routes as in the urlconf)
     "GET /": PUBLIC,
     "GET /healthz": PUBLIC,
@@ -305,6 +317,19 @@ ACCESS = {
     "GET /crime/map/": PUBLIC,
     "GET /crime/publication/": CRIME_PUBLICATION_SETTERS,
     "POST /crime/publication/": CRIME_PUBLICATION_SETTERS,
+    "GET /crime/imports/": CRIME_IMPORTERS,
+    "GET /crime/imports/new/": CRIME_IMPORTERS,
+    "POST /crime/imports/new/": CRIME_IMPORTERS,
+    "GET /crime/imports/<int:run_id>/": CRIME_IMPORTERS,
+    "GET /crime/imports/<int:run_id>/rejected.csv": CRIME_IMPORTERS,
+    "GET /crime/analytics/": AGENCY_STAFF,
+    "GET /crime/analytics/compstat/": AGENCY_STAFF,
+    "GET /crime/analytics/hotspots/": AGENCY_STAFF,
+    "GET /crime/analytics/export/<slug:table>.csv": AGENCY_STAFF,
+    "GET /crime/analytics/charts/<slug:chart>.svg": AGENCY_STAFF,
+    "GET /crime/analytics/areas/<int:area_id>/report.pdf": AGENCY_STAFF,
+    "GET /crime/trends/": PUBLIC,
+    "GET /crime/trends/areas/<int:area_id>/report.pdf": PUBLIC,
     "GET /admin/": NOBODY,  # Django's admin lets in is_staff accounts only, whatever their role
 }
 
@@ -370,6 +395,7 @@ SUCCESS = {
     "POST /incidents/commendations/issue/": 302,
     "POST /incidents/commendations/<int:commendation_id>/consent/": 302,
     "POST /crime/publication/": 302,
+    "POST /crime/imports/new/": 302,
 }
 
 # Our URL namespaces whose pages the table must cover (the admin is listed by hand; i18n is Django's).
@@ -989,3 +1015,33 @@ def test_anyone_switches_language_with_a_link_and_gets_no_token_cookie(client_of
         assert "csrftoken" not in client.get("/").cookies  # the header holds no form for visitors
     assert client.get("/language/xx/").status_code == 404
     assert client.get("/language/es/?next=https://elsewhere.example/").url == "/"
+
+
+# --- Crime data imports: analysts and agency admins of the agency
+
+
+@pytest.fixture
+def crime_import_run(agency, tmp_path):
+    from safecommons.crimedata.mapping import mapping_load
+    from safecommons.crimedata.services.imports import crime_import_file
+
+    path = tmp_path / "export.csv"
+    path.write_text("INCIDENT_NUMBER,OFFENSE_CODE,OCCURRED_ON_DATE,STREET,Lat,Long,DISTRICT,REPORTING_AREA\n"
+                    "I1,619,2026-04-01 10:00:00,MAIN ST,44.9,-93.3,B2,1\nI2,619,bad,MAIN ST,44.9,-93.3,B2,1\n")
+    return crime_import_file(actor=None, agency=agency, path=path, mapping=mapping_load("boston-incidents"))
+
+
+@pytest.mark.parametrize("who", EVERYONE)
+@pytest.mark.parametrize("endpoint", [endpoint for endpoint in ACCESS if " /crime/imports/" in endpoint
+                                      or " /api/crime/imports" in endpoint])
+def test_only_the_agencys_analysts_and_admins_import_crime_data_and_read_the_reports(
+        client_of, who, endpoint, agency, crime_import_run, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    data = None
+    if endpoint.startswith("POST"):
+        data = {"agency": agency.pk, "mapping": "boston-incidents",
+                "file": SimpleUploadedFile("export.csv", b"INCIDENT_NUMBER,OFFENSE_CODE\n")}
+    response = call(client_of(who), endpoint, data=data, run_id=crime_import_run.pk)
+    assert_access(response, endpoint, who)
