@@ -243,7 +243,9 @@ def _compile_row(mapping: Mapping, header: list[str], *, now: datetime,
                 try:
                     x, y = float(raw_x), float(raw_y)
                 except ValueError:
-                    raise RowError(f"coordinates {raw_x[:20]!r}, {raw_y[:20]!r} are not numbers") from None
+                    shown = (f"x {raw_x[:20]!r}, y {raw_y[:20]!r}" if projected
+                             else f"latitude {raw_y[:20]!r}, longitude {raw_x[:20]!r}")
+                    raise RowError(f"{shown}: not numbers") from None
                 if x != x or y != y:  # NaN
                     raise RowError("coordinates are not numbers")
                 if not projected and not (-90 <= y <= 90 and -180 <= x <= 180):
@@ -251,7 +253,7 @@ def _compile_row(mapping: Mapping, header: list[str], *, now: datetime,
 
         address = str(row[address_at]).strip()[:limits["address"]] if address_at is not None else ""
         if area_columns:
-            source_area = area_separator.join(p for p in (str(row[i]).strip() for i in area_columns) if p)
+            source_area = area_separator.join([p for p in [str(row[i]).strip() for i in area_columns] if p])
         else:
             source_area = ""
         premise = str(row[premise_at]).strip()[:limits["premise_type"]] if premise_at is not None else ""

@@ -1,0 +1,11 @@
+"""Background work of crime data: ids in, one service call each."""
+
+from django_tasks import task
+
+
+@task()
+def crime_import_run(run_id: int) -> str:
+    """Import the uploaded export of one queued run; returns the run's final status."""
+    from safecommons.crimedata.services.imports import crime_import_process
+
+    return crime_import_process(run_id=run_id).status
