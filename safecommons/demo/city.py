@@ -29,6 +29,7 @@ from safecommons.core.audit.models import AuditEntry
 from safecommons.core.audit.services import audit_record
 from safecommons.core.permissions import actor_for_user
 from safecommons.core.roles import Role
+from safecommons.crimedata.demo import demo_crime_load
 from safecommons.incidents.demo import DEMO_ALARM_KEY, demo_incidents_load
 from safecommons.partners.models import (
     Agreement,
@@ -574,7 +575,8 @@ def demo_city_load() -> DemoCity:
         if taken:
             raise DemoCityError(f"demo accounts already exist without the demo agency: {', '.join(taken)}")
         audit_before = AuditEntry.objects.count()
-        return demo_incidents_load(demo_cameras_load(demo_tips_load(demo_reports_load(_load(audit_before)))))
+        return demo_crime_load(
+            demo_incidents_load(demo_cameras_load(demo_tips_load(demo_reports_load(_load(audit_before))))))
 
 
 def _load(audit_before: int) -> DemoCity:
