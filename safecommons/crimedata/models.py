@@ -139,6 +139,25 @@ class HourlyCount(models.Model):
         return f"{self.month:%Y-%m} {self.nibrs_code} {self.weekday}/{self.hour}: {self.count}"
 
 
+class YearlyCount(models.Model):
+    """`HourlyCount` added up over each year: kept in step by the same refresh, so that offense × hour ×
+    weekday over several years reads a few thousand rows, not a hundred thousand."""
+
+    agency = models.ForeignKey("partners.Organisation", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    nibrs_code = models.CharField(max_length=4, blank=True)
+    offense_group = models.CharField(max_length=30, choices=OffenseGroup.choices)
+    weekday = models.PositiveSmallIntegerField()
+    hour = models.PositiveSmallIntegerField(null=True, blank=True)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["agency", "year"])]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.nibrs_code} {self.weekday}/{self.hour}: {self.count}"
+
+
 class PublicationRule(TimeStampedModel):
     """How one agency publishes one offense group: at a (generalised) point, only as area counts, or not at
     all; and below which count an area's number is withheld. Groups without a rule follow `publication.py`."""

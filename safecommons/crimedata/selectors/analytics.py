@@ -4,9 +4,10 @@ Staff selectors take the actor and the agency and check "crime.analytics" first;
 below them are the unscoped arithmetic, shared with the public trends (`selectors/trends.py`), which apply
 the publication policy on top.
 
-The heat table reads the `HourlyCount` summary for the whole months of a date range and the records only for
-the part-months at its edges (and the records alone when a neighborhood is asked for: the summary has no
-place), so that it answers from thousands of rows whatever the number of records.
+The heat table reads the `YearlyCount` summary for the whole years of a date range, `HourlyCount` for the
+other whole months, and the records only for the part-months at its edges (and the records alone when a
+neighborhood is asked for: the summaries have no place), so that it answers from thousands of rows whatever
+the number of records.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.db.models import Count, Q, Sum
 from safecommons.core.permissions import Actor, require
 from safecommons.core.roles import AGENCY_ROLES
 from safecommons.crimedata import stats
-from safecommons.crimedata.models import CrimeRecord, HourlyCount
+from safecommons.crimedata.models import CrimeRecord, HourlyCount, YearlyCount
 from safecommons.crimedata.nibrs import OFFENSES, OffenseGroup
 from safecommons.partners.models import Organisation, OrganisationKind
 from safecommons.places.models import Area, AreaKind
@@ -158,6 +159,13 @@ def whole_months(start: date, end: date) -> tuple[date, date] | None:
     return (first, stop) if first < stop else None
 
 
+def whole_years(first: date, stop: date) -> tuple[int, int] | None:
+    """[first year, stop year): the years wholly inside the months [first, stop), or None."""
+    low = first.year if (first.month, first.day) == (1, 1) else first.year + 1
+    high = stop.year
+    return (low, high) if low < high else None
+
+
 def heat_counts(*, agency_id: int, filters: Filters) -> HeatTable:
     """Offense × weekday × hour for one agency, unscoped: the summary for whole months, records for the rest."""
     code_field = "nibrs_code" if filters.by == BY_CODE else "offense_group"
@@ -174,12 +182,23 @@ def heat_counts(*, agency_id: int, filters: Filters) -> HeatTable:
         first, stop = months
         edges = (Q(occurred_date__gte=filters.start, occurred_date__lt=first)
                  | Q(occurred_date__gte=stop, occurred_date__lte=filters.end))
-        summary = HourlyCount.objects.filter(agency_id=agency_id, month__gte=first, month__lt=stop)
-        if filters.groups:
-            summary = summary.filter(offense_group__in=sorted(filters.groups))
-        for key, weekday, hour, n in (summary.values_list(code_field, "weekday", "hour")
-                                      .annotate(n=Sum("count")).order_by()):
-            counts[(key, weekday, hour)] += n
+        summaries = []
+        years = whole_years(first, stop)
+        if years is None:
+            summaries.append(HourlyCount.objects.filter(agency_id=agency_id, month__gte=first, month__lt=stop))
+        else:
+            summaries.append(YearlyCount.objects.filter(agency_id=agency_id, year__gte=years[0], year__lt=years[1]))
+            year_start, year_stop = date(years[0], 1, 1), date(years[1], 1, 1)
+            if first < year_start or year_stop < stop:
+                summaries.append(HourlyCount.objects.filter(
+                    Q(month__gte=first, month__lt=year_start) | Q(month__gte=year_stop, month__lt=stop),
+                    agency_id=agency_id))
+        for summary in summaries:
+            if filters.groups:
+                summary = summary.filter(offense_group__in=sorted(filters.groups))
+            for key, weekday, hour, n in (summary.values_list(code_field, "weekday", "hour")
+                                          .annotate(n=Sum("count")).order_by()):
+                counts[(key, weekday, hour)] += n
     if months is None or filters.start < months[0] or months[1] <= filters.end:
         for key, weekday, hour, n in (records.filter(edges)
                                       .values_list(code_field, "occurred_weekday", "occurred_hour")

@@ -180,3 +180,48 @@ def test_staff_of_another_agency_and_people_without_an_agency_role_are_refused(a
         with pytest.raises(PermissionDenied):
             analytics.analytics_agency(actor=actor_for_user(people[role]))
     assert analytics.analytics_agency(actor=actor_for_user(people[Role.LIAISON])).pk == agency.pk
+
+
+@pytest.fixture
+def years(agency):
+    """Records over three years (2023-2025) and a few days of 2026."""
+    rng = random.Random(11)
+    built = []
+    for _ in range(500):
+        when = datetime(2023, 1, 1, tzinfo=TZ) + timedelta(minutes=rng.randrange(0, 1100 * 24 * 60))
+        built.append(CrimeRecordFactory.build(agency=agency, nibrs_code=rng.choice(CODES), occurred_at=when))
+    CrimeRecord.objects.bulk_create(built)
+    hourly_counts_refresh(agency_id=agency.pk)
+
+
+def test_whole_years_are_read_from_the_yearly_summary(agency, years, django_assert_num_queries):
+    two_years = analytics.Filters(start=date(2024, 1, 1), end=date(2025, 12, 31), by=analytics.BY_CODE)
+    with django_assert_num_queries(1):
+        table = analytics.heat_counts(agency_id=agency.pk, filters=two_years)
+    assert table.counts == direct_count(agency, two_years)
+    around = analytics.Filters(start=date(2023, 10, 1), end=date(2026, 1, 2))
+    with django_assert_num_queries(3):  # years, the months beside them, the two days of January 2026
+        table = analytics.heat_counts(agency_id=agency.pk, filters=around)
+    assert table.counts == direct_count(agency, around)
+    assert analytics.whole_years(date(2023, 2, 1), date(2025, 1, 1)) == (2024, 2025)
+    assert analytics.whole_years(date(2023, 2, 1), date(2024, 1, 1)) is None
+
+
+def test_the_yearly_summary_stays_right_after_a_reimport_moves_records(agency, years):
+    moved = list(CrimeRecord.objects.filter(agency=agency, occurred_date__year=2024).order_by("pk")[:40])
+    months = {record.occurred_date.replace(day=1) for record in moved}
+    for index, record in enumerate(moved):
+        when = datetime(2025, 6, 1 + index % 28, index % 24, tzinfo=TZ)
+        record.nibrs_code, record.offense_group = "120", "robbery"
+        record.occurred_at, record.occurred_date = when, when.date()
+        record.occurred_hour, record.occurred_weekday = when.hour, when.weekday()
+        record.save()
+    CrimeRecord.objects.filter(pk=moved[0].pk).delete()
+    hourly_counts_refresh(agency_id=agency.pk, months=months | {date(2025, 6, 1)})
+    rng = random.Random(3)
+    ranges = [(date(2023, 1, 1), date(2025, 12, 31)), (date(2024, 1, 1), date(2024, 12, 31))]
+    ranges += [(date(2023, 1, 1) + timedelta(days=rng.randrange(0, 400)), date(2025, 12, 31)
+                - timedelta(days=rng.randrange(0, 300))) for _ in range(8)]
+    for start, end in ranges:
+        filters = analytics.Filters(start=start, end=end, by=rng.choice([analytics.BY_GROUP, analytics.BY_CODE]))
+        assert analytics.heat_counts(agency_id=agency.pk, filters=filters).counts == direct_count(agency, filters)
