@@ -400,7 +400,7 @@ SUCCESS = {
 
 # Our URL namespaces whose pages the table must cover (the admin is listed by hand; i18n is Django's).
 PAGE_NAMESPACES = {"core", "accounts", "partners", "places", "reports", "open311", "tips", "cameras",
-                   "incidents"}
+                   "incidents", "crimedata"}
 
 
 # --- Helpers
