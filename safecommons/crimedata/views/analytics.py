@@ -324,13 +324,15 @@ def trends(request):
                                            neighborhood_id=query.filters.neighborhood_id)
     labels = {g.value: g.label for g in OffenseGroup}
     policy_groups = trend_selectors.public_groups(trend_selectors.policy_for(agency_id=agency.pk))
+    totals = result.group_totals()
     return render(request, "crimedata/trends_public.html", {
         "agency": agency, "trends": result, "query": query, "filters": query.filters, "error": query.error,
         "neighborhoods": sorted(neighborhoods.items(), key=lambda item: item[1]),
         "groups": [(g, labels[g]) for g in policy_groups], "group_labels": labels,
         "heat_svg": trends_chart(result), "weekdays": weekday_names(), "hours": hour_names(),
         "heat_rows": [(labels[g], [(weekday_names()[w], row) for w, row in enumerate(result.heat[g])],
-                       result.min_count[g]) for g in result.groups],
+                       result.min_count[g]) for g in result.groups if totals[g]],
+        "all_withheld": [labels[g] for g in result.groups if not totals[g]],
         "area_rows": [(a, [(a.counts[g], result.min_count[g]) for g in result.groups]) for a in result.areas],
         "compstat_tables": [
             (period_labels()[period.name], period,
