@@ -69,7 +69,8 @@ def _change_text(change) -> str:
     if change is None:
         return "-"
     percent = "n/a" if change.percent is None else f"{change.percent:+.0f}%"
-    flag = {"up": _("UP, significant"), "down": _("DOWN, significant")}.get(change.direction, "")
+    # "UP (sig.)": significant (exact test, p < 0.05) and not tiny (see stats.poisson_change_test)
+    flag = {"up": _("UP (sig.)"), "down": _("DOWN (sig.)")}.get(change.direction, "")
     return f"{percent} {flag}".strip()
 
 
@@ -132,20 +133,21 @@ def public_report_data(*, agency: Organisation, area: Area, filters: analytics.F
     trends = trend_selectors.trends_public(agency=agency, start=filters.start, end=filters.end, as_of=as_of,
                                            group=group, neighborhood_id=area.pk)
     smallest = min(trends.min_count.values(), default=3)
-    withheld = _("fewer than %(n)d") % {"n": smallest}
+    withheld = _("withheld")
 
-    def shown(value: int | None, threshold: int) -> str:
-        return _("fewer than %(n)d") % {"n": threshold} if value is None else str(value)
+    def shown(value: int | None) -> str:
+        return _("withheld") if value is None else str(value)
 
     labels = _period_labels()
     compstat = []
     for period in trends.compstat:
         rows = []
-        for row in period.rows[:12]:
-            threshold = trends.min_count.get(row.group, smallest)
+        for row in period.rows:
+            if row.group and row.current is None and row.prior is None and row.last_year is None:
+                continue  # nothing to show: named once below the table instead
             rows.append([_group_label(row.group) if row.group else _("Total of the counts shown"),
-                         shown(row.current, threshold), shown(row.prior, threshold), _change_text(row.prior_change),
-                         shown(row.last_year, threshold), _change_text(row.last_year_change)])
+                         shown(row.current), shown(row.prior), _change_text(row.prior_change),
+                         shown(row.last_year), _change_text(row.last_year_change)])
         compstat.append((f"{labels[period.name]} ({_dates(period.current.start, period.current.end)})", rows))
     totals = trends.group_totals()
     heat = [[None if all(trends.heat[g][w][h] is None for g in trends.groups) and trends.groups else
@@ -154,8 +156,9 @@ def public_report_data(*, agency: Organisation, area: Area, filters: analytics.F
         agency=agency.name, area=area.name, title=_("Area report: %(area)s") % {"area": area.name},
         subtitle=_("Records of %(dates)s; CompStat up to %(as_of)s") % {
             "dates": _dates(filters.start, filters.end), "as_of": formats.date_format(as_of, "SHORT_DATE_FORMAT")},
-        note=_("Public version: offense groups the agency publishes, counts below the agency's threshold "
-               "withheld, totals are sums of the counts shown."),
+        note=_("Public version: offense groups the agency publishes. A count below the agency's threshold "
+               "(%(n)d or more) is withheld, and where one would be withheld alone, the next smallest too; totals "
+               "are sums of the counts shown. Groups with every count withheld are left out.") % {"n": smallest},
         compstat_heading=_("CompStat"), compstat_columns=_compstat_columns(), compstat=compstat,
         heat_heading=_("Records by weekday and hour"), heat=heat, weekdays=[_(day) for day in WEEKDAYS],
         groups_heading=_("Top offense groups"),
@@ -196,7 +199,7 @@ def area_report_pdf(report: AreaReport) -> bytes:
     text(report.note, 8, "I", 4)
 
     heading(report.compstat_heading)
-    widths = [50, 18, 24, 34, 24, 30]
+    widths = [48, 14, 26, 34, 26, 32]
     for label, rows in report.compstat:
         text(label, 10, "B")
         pdf.set_font("Helvetica", "B", 8)

@@ -6,7 +6,8 @@ Rules, so that nothing withheld can be worked out from what is shown:
   group × CompStat period. A cell below the group's `min_count` (zero included) is withheld: "fewer than N".
 - When a group's cells leave exactly one withheld, the smallest shown one is withheld too, so that a total
   learned elsewhere cannot be subtracted down to one cell.
-- Every total on the page is the sum of the numbers shown, never of the records.
+- Every total on the page is the sum of the numbers shown, never of the records, and carries no
+  significance flag (a flag on such sums could be an artefact of the withholding).
 - No hotspots: a statistic on single cells of a fine grid is what the withholding is there to prevent.
 """
 
@@ -159,9 +160,10 @@ def _public_compstat(daily: dict, as_of: date, groups: list[str], policy: Policy
                                           last_year_change=change(now, year_ago, triple[2])))
         rows.sort(key=lambda row: (-(row.current or 0), row.group))
         totals = [sum(value or 0 for value in column.values()) for column in columns]
+        # No test on the total: sums of what is shown are not the records' totals when different counts are
+        # withheld in different periods, and a flag on them could be an artefact of the withholding.
         total = PublicCompstatRow(group="", current=totals[0], prior=totals[1], last_year=totals[2],
-                                  prior_change=change(totals[0], totals[1], triple[1]),
-                                  last_year_change=change(totals[0], totals[2], triple[2]))
+                                  prior_change=None, last_year_change=None)
         periods.append(PublicCompstatPeriod(name=name, current=triple[0], prior=triple[1], last_year=triple[2],
                                             rows=[total, *rows]))
     return periods
