@@ -392,3 +392,28 @@ def compstat(*, actor: Actor, agency: Organisation, as_of: date, neighborhood_id
     daily = compstat_daily_counts(agency_id=agency.pk, since=since, until=until, neighborhood_id=neighborhood_id,
                                   groups=groups)
     return compstat_from_daily(daily, as_of=as_of)
+
+
+@dataclass(frozen=True)
+class WeeklySeries:
+    """Records per week for the 52 weeks up to `as_of`, and for the 52 weeks a year (364 days) before, so
+    that each week of one lines up with the same weekdays of the other."""
+
+    week_ends: list[date]
+    current: list[int]
+    year_before: list[int]
+
+
+def weekly_counts(*, actor: Actor, agency: Organisation, as_of: date, neighborhood_id: int | None = None,
+                  groups: frozenset[str] = frozenset()) -> WeeklySeries:
+    """Weekly records up to `as_of` and a year earlier (for CompStat's trend line)."""
+    require(actor, "crime.analytics", agency)
+    weeks = 52
+    first = as_of - timedelta(days=7 * weeks * 2 - 1)
+    daily = compstat_daily_counts(agency_id=agency.pk, since=first, until=as_of, neighborhood_id=neighborhood_id,
+                                  groups=groups)
+    per_week = [0] * (weeks * 2)
+    for (day, _group), n in daily.items():
+        per_week[(day - first).days // 7] += n
+    ends = [as_of - timedelta(days=7 * (weeks - 1 - k)) for k in range(weeks)]
+    return WeeklySeries(week_ends=ends, current=per_week[weeks:], year_before=per_week[:weeks])

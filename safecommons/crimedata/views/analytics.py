@@ -130,6 +130,14 @@ def key_hour_chart(table: analytics.HeatTable) -> str:
                                 description=_("One row per offense, one cell per hour of the day."))
 
 
+def weekly_chart(weekly: analytics.WeeklySeries) -> str:
+    return charts.line_chart_svg(
+        labels=[day.strftime("%m-%d") for day in weekly.week_ends],
+        series={_("Last 52 weeks"): weekly.current, _("A year before"): weekly.year_before},
+        title=_("Records per week"),
+        description=_("Records in each of the 52 weeks up to the chosen day, and in the same weeks a year before."))
+
+
 def bars_chart(rows: list[analytics.CountRow], title: str, empty_label: str) -> str:
     return charts.bar_chart_svg(labels=[row.label or empty_label for row in rows][:20],
                                 values=[row.count for row in rows][:20], title=title, description=title)
@@ -201,6 +209,10 @@ def compstat_page(request):
                                 neighborhood_id=query.filters.neighborhood_id, groups=query.filters.groups)
     context = _context(request, actor, agency, neighborhoods, query)
     labels = {g.value: g.label for g in OffenseGroup}
+    weekly = analytics.weekly_counts(actor=actor, agency=agency, as_of=query.as_of,
+                                     neighborhood_id=query.filters.neighborhood_id, groups=query.filters.groups)
+    context.update({"weekly_svg": weekly_chart(weekly), "weekly": list(zip(weekly.week_ends, weekly.current,
+                                                                           weekly.year_before, strict=True))})
     context.update({"compstat": result, "compstat_tables": [
         (period_labels()[period.name], period,
          [(labels.get(row.group, row.group) if row.group else _("All offenses"), row) for row in period.rows])
