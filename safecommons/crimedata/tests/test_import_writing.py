@@ -1,0 +1,107 @@
+"""How the importer writes: committed chunk by chunk (on PostgreSQL on a second connection, beside the reading,
+and COPY'd straight into the table until a chunk meets a stored record). These tests let each chunk commit, as
+an import on the server does; the other import tests run inside one test transaction, where chunks are
+written in turn on the test's connection."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection
+
+from safecommons.crimedata.mapping import mapping_load
+from safecommons.crimedata.models import CrimeRecord, HourlyCount, ImportRejection, ImportRun
+from safecommons.crimedata.services import imports
+from safecommons.crimedata.services.imports import crime_import_file
+from safecommons.crimedata.tests.import_files import BOSTON_HEADER, boston_row, boston_rows, csv_write
+
+pytestmark = pytest.mark.django_db(transaction=True)
+BOSTON = mapping_load("boston-incidents")
+
+
+def summary_of(agency) -> Counter:
+    return Counter({(h.month, h.nibrs_code, h.offense_group, h.weekday, h.hour): h.count
+                    for h in HourlyCount.objects.filter(agency=agency)})
+
+
+def recount(agency) -> Counter:
+    counts: Counter = Counter()
+    for record in CrimeRecord.objects.filter(agency=agency):
+        counts[(record.occurred_date.replace(day=1), record.nibrs_code, record.offense_group,
+                record.occurred_weekday, record.occurred_hour)] += 1
+    return counts
+
+
+def test_committed_chunks_count_inserts_and_updates_exactly_when_an_export_mixes_new_and_stored_records(
+        agency, tmp_path):
+    rows = boston_rows(600)
+    first = crime_import_file(actor=None, agency=agency, path=csv_write(tmp_path / "a.csv", BOSTON_HEADER, rows[:300]),
+                              mapping=BOSTON, chunk_rows=100)
+    assert (first.status, first.inserted, first.updated) == (ImportRun.Status.DONE, 300, 0), first.error
+
+    # The next export: rows 200-599, a few moved to another month. Its first chunk is half stored, half new.
+    later = rows[200:]
+    for row in later[:30]:
+        row["OCCURRED_ON_DATE"] = "2025-11-20 03:15:00"
+    second = crime_import_file(actor=None, agency=agency, path=csv_write(tmp_path / "b.csv", BOSTON_HEADER, later),
+                               mapping=BOSTON, chunk_rows=100)
+
+    assert (second.status, second.rows_read, second.inserted, second.updated) == (ImportRun.Status.DONE, 400, 300,
+                                                                                 100), second.error
+    assert CrimeRecord.objects.filter(agency=agency).count() == 600
+    assert CrimeRecord.objects.filter(agency=agency, import_run=second).count() == 400
+    assert CrimeRecord.objects.filter(agency=agency, occurred_date="2025-11-20").count() == 30
+    assert summary_of(agency) == recount(agency)
+
+
+def test_a_first_import_in_committed_chunks_keeps_every_row_and_reports_every_rejection(agency, tmp_path,
+                                                                                       monkeypatch):
+    threads, paths = set(), Counter()
+    real_save, real_copy, real_upsert = imports._ChunkSaver.save, imports._copy_records, imports._write_postgresql
+    monkeypatch.setattr(imports._ChunkSaver, "save",
+                        lambda self, chunk: threads.add(threading.current_thread().name) or real_save(self, chunk))
+    monkeypatch.setattr(imports, "_copy_records", lambda **kw: paths.update(["copy"]) or real_copy(**kw))
+    monkeypatch.setattr(imports, "_write_postgresql", lambda **kw: paths.update(["upsert"]) or real_upsert(**kw))
+    rows = boston_rows(450)
+    bad_lines = {}
+    for position in (10, 220, 449):
+        rows[position] = boston_row(number=f"BAD{position}", code="619", occurred="2026-02-30 10:00:00")
+        bad_lines[position + 2] = f"BAD{position}-619"  # the header is line 1
+    path = csv_write(tmp_path / "export.csv", BOSTON_HEADER, rows)
+
+    run = crime_import_file(actor=None, agency=agency, path=path, mapping=BOSTON, chunk_rows=100)
+
+    assert (run.status, run.rows_read, run.inserted, run.rejected) == (ImportRun.Status.DONE, 450, 447, 3), run.error
+    assert dict(ImportRejection.objects.filter(run=run).values_list("line", "source_id")) == bad_lines
+    assert CrimeRecord.objects.filter(agency=agency).count() == 447
+    assert sum(summary_of(agency).values()) == 447 and summary_of(agency) == recount(agency)
+    assert run.processed_bytes == run.total_bytes
+    if connection.vendor == "postgresql":  # written beside the reading, each chunk COPY'd into the table
+        assert (threads, paths) == ({"crime-import-writer"}, Counter(copy=5))
+
+
+def test_a_chunk_the_database_refuses_fails_the_run_and_what_earlier_chunks_wrote_stays_counted(
+        agency, tmp_path, monkeypatch):
+    written = []
+    real_write = imports._Writer.write
+
+    def write_twice_then_fail(self, rows):
+        if len(written) == 2:
+            raise RuntimeError("the disk is full")
+        written.append(len(rows))
+        return real_write(self, rows)
+
+    monkeypatch.setattr(imports._Writer, "write", write_twice_then_fail)
+    path = csv_write(tmp_path / "export.csv", BOSTON_HEADER, boston_rows(500))
+
+    run = crime_import_file(actor=None, agency=agency, path=path, mapping=BOSTON, chunk_rows=100)
+
+    assert run.status == ImportRun.Status.FAILED
+    assert run.error == "RuntimeError: the disk is full"
+    assert (run.rows_read, run.inserted) == (300, 200)  # read up to the chunk that failed, as a run in turn stops
+    assert CrimeRecord.objects.filter(agency=agency).count() == 200
+    assert summary_of(agency) == recount(agency)
+    run.refresh_from_db()
+    assert (run.status, run.rows_read, run.inserted) == (ImportRun.Status.FAILED, 300, 200)
