@@ -19,6 +19,13 @@ PUBLIC_DECIMALS = 5  # about a metre: rounding only tidies; the moving is done b
 # "1234 N Main St", "1234-1240 Main St", "12XX Main St", "043XX S WOOD ST" (the block form of some exports)
 _NUMBERED = re.compile(r"^\s*(\d+)(?:[-–]\d+)?([xX]{0,3})\s+(.+?)\s*$")
 _BLOCK_OF = re.compile(r"^\s*(\d+)\s+block\s+(?:of\s+)?(.+?)\s*$", re.IGNORECASE)
+# What follows the street in "1234 Main St Apt 4B", "… #12", "… Unit 3": the household, never published.
+_UNIT = re.compile(
+    r"(?:\s*#\s*[\w-]*|\s+(?:apt|apartment|unit|ste|suite|fl|floor|rm|room|bldg|building|lot|spc|space|trlr|"
+    r"trailer|dept|no)\.?\s*#?\s*(?:[\w-]*\d[\w-]*|[a-z]))\s*$", re.IGNORECASE)
+# A block's centre is published only when the gazetteer knows at least this many addresses on it: the mean of
+# one address is that house, of two their midpoint. Sparser blocks fall back to the grid.
+MIN_BLOCK_ADDRESSES = 5
 
 
 def hundred_block(address: str) -> tuple[str, str, int] | None:
@@ -35,7 +42,11 @@ def hundred_block(address: str) -> tuple[str, str, int] | None:
         digits, masked, street = match.group(1), match.group(2), match.group(3)
         number = int(digits) * (10 ** len(masked))
     block = number // 100 * 100
+    while (bare := _UNIT.sub("", street)) != street:  # "Bldg 2 Apt 5": one unit word at a time, from the end
+        street = bare
     street = " ".join(street.split()).upper()
+    if not street:
+        return None
     return f"{block} block of {street}", street_key(street), block
 
 
@@ -51,7 +62,8 @@ def grid_centre(cell: int) -> tuple[float, float]:
 
 
 class BlockCentres:
-    """Centres of hundred-blocks, from the gazetteer: the mean of the block's address points."""
+    """Centres of hundred-blocks, from the gazetteer: the mean of the block's address points where it knows
+    at least MIN_BLOCK_ADDRESSES of them, else the centre of the grid cell that mean falls in."""
 
     def __init__(self, centres: dict[tuple[str, int], tuple[float, float]]):
         self.centres = centres
@@ -61,20 +73,29 @@ class BlockCentres:
         from safecommons.places.models import AddressPoint
 
         sums: dict[tuple[str, int], list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
+        numbers: dict[tuple[str, int], set[str]] = defaultdict(set)
         rows = AddressPoint.objects.values_list("street_key", "number", "latitude", "longitude")
         for key, number, lat, lon in rows.iterator(chunk_size=5000):
             digits = re.match(r"\d+", number)
             if not digits:
                 continue
-            acc = sums[(key, int(digits.group()) // 100 * 100)]
+            block = (key, int(digits.group()) // 100 * 100)
+            acc = sums[block]
             acc[0] += lat
             acc[1] += lon
             acc[2] += 1
-        return cls({key: (round(a / n, PUBLIC_DECIMALS), round(b / n, PUBLIC_DECIMALS))
-                    for key, (a, b, n) in sums.items()})
+            numbers[block].add(number.upper())
+        # Distinct house numbers, not rows: a gazetteer listing one house twice still knows one house.
+        return cls({block: _block_centre(a / n, b / n, len(numbers[block])) for block, (a, b, n) in sums.items()})
 
     def centre(self, key: str, block: int) -> tuple[float, float] | None:
         return self.centres.get((key, block))
+
+
+def _block_centre(latitude: float, longitude: float, addresses: int) -> tuple[float, float]:
+    if addresses < MIN_BLOCK_ADDRESSES:
+        return grid_centre(grid_cell(latitude, longitude))
+    return round(latitude, PUBLIC_DECIMALS), round(longitude, PUBLIC_DECIMALS)
 
 
 def public_place(*, address: str, latitude: float | None, longitude: float | None,

@@ -47,7 +47,8 @@ class Policy:
 
 
 def policy_for(*, agency_id: int) -> Policy:
-    """The agency's rules over the defaults. A sensitive group can never be set to show points."""
+    """The agency's rules over the defaults. A sensitive group can never be set to show points, nor to show
+    counts below DEFAULT_MIN_COUNT."""
     display = dict(DEFAULT_DISPLAY)
     min_count = {group.value: DEFAULT_MIN_COUNT for group in OffenseGroup}
     for rule in PublicationRule.objects.filter(agency_id=agency_id):
@@ -55,5 +56,7 @@ def policy_for(*, agency_id: int) -> Policy:
         if rule.offense_group in SENSITIVE_GROUPS and shown == Display.POINT:
             shown = Display.AREA  # belt and braces: the form refuses it too
         display[rule.offense_group] = shown
-        min_count[rule.offense_group] = max(rule.min_count, 1)
+        # Likewise a sensitive group's counts are never shown below the default threshold, whatever a row says.
+        floor = DEFAULT_MIN_COUNT if rule.offense_group in SENSITIVE_GROUPS else 1
+        min_count[rule.offense_group] = max(rule.min_count, floor)
     return Policy(display=display, min_count=min_count)

@@ -72,10 +72,9 @@ def test_counts_after_import_match_an_independent_count_of_the_same_file(agency,
 
 
 def test_every_field_of_a_record_is_filled_as_the_mapping_says(agency, tmp_path):
-    AddressPoint.objects.create(number="1210", street="Main St", street_key="main st", latitude=44.9810,
-                                longitude=-93.2710)
-    AddressPoint.objects.create(number="1290", street="Main St", street_key="main st", latitude=44.9812,
-                                longitude=-93.2690)
+    for step, number in enumerate(("1210", "1230", "1250", "1270", "1290")):  # enough houses for a block centre
+        AddressPoint.objects.create(number=number, street="Main St", street_key="main st",
+                                    latitude=44.9810 + step * 0.00005, longitude=-93.2710 + step * 0.0005)
     neighborhood = AreaFactory(agency=agency, lon=-93.28, lat=44.97, size=0.03)
     path = csv_write(tmp_path / "one.csv", BOSTON_HEADER, [boston_row(
         number="I260000001", code="00619", occurred="2026-05-04 14:35:00", lat=44.98123, lon=-93.27045,
