@@ -33,8 +33,10 @@ def binomial_two_sided_p(k: int, n: int, p: float = 0.5) -> float:
     outcome no more likely than k (the usual "minimum likelihood" definition). 1.0 when n is 0.
 
     The distribution rises to its mode and falls after it, so the outcomes no more likely than k are two
-    tails: k's own, and one beyond the mode found by bisection. Each tail is summed outwards until its terms
-    are negligible (e^-50 of the observed one), which keeps the work near √n terms for any n.
+    tails: k's own, and one on the far side of the mode found by bisection. The far side starts at the mode
+    itself when k is below it, so that an outcome tied with k across the mode (k = 7 of n = 15 at p = ½ and
+    its mirror 8; 0 and 1 of n = 1) is counted. Each tail is summed outwards until its terms are negligible
+    (e^-50 of the observed one), which keeps the work near √n terms for any n.
     """
     if n <= 0:
         return 1.0
@@ -46,9 +48,13 @@ def binomial_two_sided_p(k: int, n: int, p: float = 0.5) -> float:
         return _log_binomial_pmf(i, n, log_p, log_q)
 
     observed = log_pmf(k)
-    threshold = observed + 1e-7 * max(1.0, abs(observed))  # "as likely" within rounding
+    # "As likely" within rounding: a relative 1e-7, plus lgamma's own error, which grows with n log n.
+    threshold = observed + 1e-7 + 1e-14 * math.lgamma(n + 1)
     floor = observed - 50.0
-    mode = min(n, int((n + 1) * p))
+    # The mode is ⌊(n + 1) p⌋; when (n + 1) p is a whole number the outcome just below is exactly as likely.
+    # Rounding of (n + 1) p can land one off, so the likeliest of the neighbours is taken.
+    guess = int((n + 1) * p)
+    mode = max(range(max(0, guess - 1), min(n, guess + 1) + 1), key=log_pmf)
 
     def tail(start: int, step: int) -> list[float]:
         values, i = [], start
@@ -78,13 +84,14 @@ def binomial_two_sided_p(k: int, n: int, p: float = 0.5) -> float:
             low, high = (low, middle) if log_pmf(middle) <= threshold else (middle + 1, high)
         return low
 
+    # The pmf rises on [0, mode] and falls on [mode, n]; the far side of k excludes k itself.
     if k <= mode:
         logs = tail(k, -1)
-        other = first_beyond(max(k, mode) + 1, n, rising=False)
+        other = first_beyond(mode if k < mode else mode + 1, n, rising=False)
         logs += tail(other, +1) if other is not None else []
     else:
         logs = tail(k, +1)
-        other = first_beyond(0, min(k, mode) - 1, rising=True)
+        other = first_beyond(0, mode, rising=True)
         logs += tail(other, -1) if other is not None else []
     top = max(logs)
     total = top + math.log(sum(math.exp(value - top) for value in logs))

@@ -29,6 +29,26 @@ def test_the_binomial_p_value_matches_brute_force(k, n, p):
     assert stats.binomial_two_sided_p(k, n, p) == pytest.approx(brute_force_p(k, n, p), rel=1e-9, abs=1e-300)
 
 
+def test_the_binomial_p_value_counts_an_outcome_tied_with_k_across_the_mode():
+    # 7 and 8 of 15 at p = ½ are equally likely and the likeliest: every outcome is as likely or less.
+    assert stats.binomial_two_sided_p(7, 15) == pytest.approx(1.0)
+    assert stats.binomial_two_sided_p(8, 15) == pytest.approx(1.0)
+    assert stats.binomial_two_sided_p(0, 1) == pytest.approx(1.0)
+    assert stats.binomial_two_sided_p(1, 1) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(("p", "largest_n"), [(0.5, 200), (1 / 3, 120), (0.25, 120), (0.1, 80), (0.8, 80)])
+def test_the_binomial_p_value_matches_brute_force_for_every_small_count(p, largest_n):
+    wrong = []
+    for n in range(largest_n):
+        pmf = [math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(n + 1)]
+        for k in range(n + 1):
+            expected = min(1.0, sum(value for value in pmf if value <= pmf[k] * (1 + 1e-7)))
+            if stats.binomial_two_sided_p(k, n, p) != pytest.approx(expected, rel=1e-9, abs=1e-300):
+                wrong.append((k, n))
+    assert wrong == []
+
+
 def test_the_binomial_p_value_stays_finite_and_fast_for_large_counts():
     assert stats.binomial_two_sided_p(50_000, 100_000) == pytest.approx(1.0, abs=0.01)
     assert stats.binomial_two_sided_p(51_000, 100_000) < 1e-9
