@@ -440,21 +440,25 @@ def _stage_sql() -> str:
 
 
 def _upsert_sql() -> str:
+    """One statement: the months the staged records are in now (every sub-statement of a WITH sees the table
+    as it was before the statement), then the upsert, counting inserts and updates.
+
+    The months are looked up one staged id at a time through the unique index (the LATERAL subquery with
+    OFFSET 0 keeps the planner from joining the agency's every record instead, as it may on a freshly filled
+    table whose statistics say it is empty): the cost follows the chunk, not the table."""
     table = CrimeRecord._meta.db_table
     columns = ", ".join(COLUMNS)
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in COLUMNS if name != "source_id")
     # Identifiers only from this module's constants and the model's table name; values go as parameters.
-    return (f"WITH up AS (INSERT INTO {table} (agency_id, import_run_id, updated_at, {columns}) "  # noqa: S608
-            f"SELECT %s, %s, now(), {columns} FROM crime_import_stage "
+    return (f"WITH old AS (SELECT DISTINCT date_trunc('month', r.occurred_date)::date AS month "  # noqa: S608
+            f"FROM crime_import_stage s CROSS JOIN LATERAL (SELECT occurred_date FROM {table} "
+            f"WHERE agency_id = %(agency)s AND source_id = s.source_id OFFSET 0) r), "
+            f"up AS (INSERT INTO {table} (agency_id, import_run_id, updated_at, {columns}) "
+            f"SELECT %(agency)s, %(run)s, now(), {columns} FROM crime_import_stage "
             f"ON CONFLICT (agency_id, source_id) DO UPDATE SET import_run_id = EXCLUDED.import_run_id, "
             f"updated_at = EXCLUDED.updated_at, {updates} RETURNING (xmax = 0) AS inserted) "
-            f"SELECT count(*) FILTER (WHERE inserted), count(*) FROM up")
-
-
-def _old_months_sql() -> str:
-    table = CrimeRecord._meta.db_table
-    return (f"SELECT DISTINCT date_trunc('month', r.occurred_date)::date FROM {table} r "  # noqa: S608
-            f"JOIN crime_import_stage s ON s.source_id = r.source_id WHERE r.agency_id = %s")
+            f"SELECT (SELECT count(*) FILTER (WHERE inserted) FROM up), (SELECT count(*) FROM up), "
+            f"ARRAY(SELECT month FROM old)")
 
 
 def _write_postgresql(*, agency_id: int, run_id: int, rows: list[list]) -> tuple[int, int, set[date]]:
@@ -466,11 +470,9 @@ def _write_postgresql(*, agency_id: int, run_id: int, rows: list[list]) -> tuple
             write_row = copy.write_row
             for record in rows:
                 write_row(record)
-        cursor.execute(_old_months_sql(), [agency_id])
-        old_months = {row[0] for row in cursor.fetchall()}
-        cursor.execute(_upsert_sql(), [agency_id, run_id])
-        inserted, total = cursor.fetchone()
-    return inserted, total - inserted, old_months
+        cursor.execute(_upsert_sql(), {"agency": agency_id, "run": run_id})
+        inserted, total, old_months = cursor.fetchone()
+    return inserted, total - inserted, set(old_months)
 
 
 _UPDATE_FIELDS = [name for name in COLUMNS if name != "source_id"] + ["import_run_id", "updated_at"]
