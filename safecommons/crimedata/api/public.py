@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
 from safecommons.core.api import PUBLIC_DOC
+from safecommons.core.csvsafe import csv_row
 from safecommons.core.errors import Refused
 from safecommons.crimedata.selectors import public as selectors
 from safecommons.crimedata.selectors.public import PublicFilter, PublicPoint
@@ -231,7 +232,7 @@ def download_csv(request, filters: Query[FilterQuery]):
     is the number or "fewer than N")."""
     the_filter = public_filter(request)
     writer = csv.writer(_Echo())
-    response = StreamingHttpResponse((writer.writerow(row) for row in csv_rows(the_filter)),
+    response = StreamingHttpResponse((writer.writerow(csv_row(row)) for row in csv_rows(the_filter)),
                                      content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename(the_filter, "csv")}"'
     response["Cache-Control"] = CACHE

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from safecommons.core import charts
+from safecommons.core.csvsafe import csv_row
 from safecommons.core.permissions import actor_for_user
 from safecommons.crimedata import pdf
 from safecommons.crimedata.nibrs import OffenseGroup
@@ -172,8 +173,7 @@ def _csv_response(rows: list[list], name: str) -> HttpResponse:
     out = io.StringIO()
     writer = csv.writer(out)
     for row in rows:
-        # A cell starting with = + - @ would be run as a formula by a spreadsheet: quote it as text.
-        writer.writerow([f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v for v in row])
+        writer.writerow(csv_row(row))
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
