@@ -7,14 +7,26 @@ from datetime import date
 
 from django.db import connection, transaction
 
+from safecommons.crimedata.dates import month_of, next_month
 from safecommons.crimedata.models import CrimeRecord, HourlyCount, YearlyCount
+
+__all__ = ["hourly_counts_refresh", "month_of"]  # month_of is imported from here by the importer
 
 # Below this many summary rows written, the planner's statistics are left to autovacuum.
 ANALYZE_AFTER_ROWS = 20_000
+# The first key of the PostgreSQL advisory lock taken per agency while its summaries are rewritten (the second
+# is the agency's id): a fixed number of our own ("CRMS"), so that it meets no other lock of the same agency id.
+SUMMARY_LOCK_NAMESPACE = 0x43524D53
 
 
-def month_of(day: date) -> date:
-    return day.replace(day=1)
+def _lock_agency_summaries(cursor, agency_id: int) -> None:
+    """Make a concurrent refresh of the same agency wait until this transaction ends.
+
+    The refresh deletes, then inserts. Under READ COMMITTED a second refresh's DELETE cannot see rows the first
+    inserted but has not committed, so without the lock both sets of rows survive and every count doubles.
+    SQLite already lets only one writer in at a time."""
+    if connection.vendor == "postgresql":
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [SUMMARY_LOCK_NAMESPACE, agency_id])
 
 
 def _month_sql() -> str:
@@ -35,7 +47,8 @@ def hourly_counts_refresh(*, agency_id: int, months: Iterable[date] | None = Non
 
     An import passes the months its rows fell in before and after, so a re-import that moves a record
     from one month, offense or hour to another leaves no stale count behind. The counting is one
-    INSERT … SELECT … GROUP BY in the database, whatever the number of records. Returns the month rows written.
+    INSERT … SELECT … GROUP BY in the database, whatever the number of records. Two refreshes of one agency at
+    once run one after the other. Returns the month rows written.
     """
     wanted = sorted({month_of(m) for m in months}) if months is not None else None
     if wanted is not None and not wanted:
@@ -46,9 +59,10 @@ def hourly_counts_refresh(*, agency_id: int, months: Iterable[date] | None = Non
     if wanted is not None:
         where += (f" AND occurred_date >= %s AND occurred_date < %s AND {month_sql} IN "
                   f"({', '.join(['%s'] * len(wanted))})")
-        params += [wanted[0], _next_month(wanted[-1]), *wanted]
+        params += [wanted[0], next_month(wanted[-1]), *wanted]
     years = sorted({m.year for m in wanted}) if wanted is not None else None
     with transaction.atomic(), connection.cursor() as cursor:
+        _lock_agency_summaries(cursor, agency_id)
         summary = HourlyCount.objects.filter(agency_id=agency_id)
         (summary.filter(month__in=wanted) if wanted is not None else summary).delete()
         cursor.execute(
@@ -75,7 +89,3 @@ def hourly_counts_refresh(*, agency_id: int, months: Iterable[date] | None = Non
             # Freshly filled: without statistics the planner takes the table for empty and sorts on disk.
             cursor.execute(f"ANALYZE {monthly}, {yearly}")
     return written
-
-
-def _next_month(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
