@@ -9,11 +9,13 @@ COPY into a staging table and one INSERT … ON CONFLICT per chunk). Memory hold
 
 from __future__ import annotations
 
+import gc
 import logging
 import queue
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -42,6 +44,7 @@ logger = logging.getLogger(__name__)
 CHUNK_ROWS = 10_000
 BOUNDS_MARGIN_DEG = 0.1  # around the agency's areas: about 10 km, room for a record just over the line
 FUTURE_SLACK = timedelta(days=1)
+ANALYZE_AFTER_ROWS = 100_000  # records written by one run, after which their table is analysed
 CACHE_LIMIT = 200_000  # entries per cache, so that a file of unique values cannot grow one without end
 UNMAPPED_LIMIT = 1_000  # distinct unmapped values listed on a run; the rest are counted together
 OTHER_UNMAPPED = "(other values)"
@@ -531,8 +534,9 @@ def crime_import_execute(*, run: ImportRun, path: str | Path, progress: Progress
             run.total_bytes = reader.total_bytes
             _save_progress(run, ["total_bytes"])
             mapping.check_header(reader.header)
-            _import_rows(run=run, reader=reader, mapping=mapping, months=months, unmapped=unmapped,
-                         progress=progress, chunk_rows=chunk_rows)
+            with _fewer_collections():
+                _import_rows(run=run, reader=reader, mapping=mapping, months=months, unmapped=unmapped,
+                             progress=progress, chunk_rows=chunk_rows)
     except (MappingError, ReadError) as exc:
         run.status, run.error = ImportRun.Status.FAILED, str(exc)
     except Exception as exc:  # a chunk that could not be written: the run says so, loudly
@@ -542,11 +546,26 @@ def crime_import_execute(*, run: ImportRun, path: str | Path, progress: Progress
         run.status = ImportRun.Status.DONE
     run.unmapped_offenses = _unmapped_summary(unmapped)
     if months:
+        _statistics_refresh(run)
         hourly_counts_refresh(agency_id=run.agency_id, months=months)
     run.finished_at = timezone.now()
     _save_progress(run, ["status", "error", "finished_at", "unmapped_offenses", "rows_read", "inserted",
                          "updated", "rejected", "processed_bytes"])
     return run
+
+
+def _statistics_refresh(run: ImportRun) -> None:
+    """ANALYZE the records after a large import, before the summary counts them.
+
+    A table just filled has statistics that say it is (nearly) empty until autovacuum comes by; the planner
+    then counts the summary's months through an index, row by row, and sorts on disk (measured three times
+    slower than the scan it picks once it knows the table). The analysts' first queries after an import are
+    planned on the same statistics."""
+    if (connection.vendor != "postgresql" or connection.in_atomic_block
+            or run.inserted + run.updated < ANALYZE_AFTER_ROWS):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {CrimeRecord._meta.db_table}")
 
 
 def _unmapped_summary(unmapped: Counter) -> dict[str, int]:
@@ -633,6 +652,36 @@ class _SaverThread:
         self.thread.join()
         if self.error is not None:
             raise self.error
+
+
+_gc_lock = threading.Lock()
+_gc_users = 0
+_gc_threshold: tuple[int, int, int] | None = None
+GC_YOUNG_THRESHOLD = 100_000  # allocations between two collections of the youngest generation (Python's: 700)
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often while rows are imported.
+
+    Every row allocates a few lists, and a chunk keeps ten thousand of them alive: at Python's default the
+    collector walks them again and again, a fifth of the Python time measured. The rows hold no reference
+    cycles (reference counting frees them), so fewer collections cost no memory. Process-wide, hence
+    counted: the default comes back when the last import running in the process ends.
+    """
+    global _gc_users, _gc_threshold
+    with _gc_lock:
+        if _gc_users == 0:
+            _gc_threshold = gc.get_threshold()
+            gc.set_threshold(max(GC_YOUNG_THRESHOLD, _gc_threshold[0]), *_gc_threshold[1:])
+        _gc_users += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_users -= 1
+            if _gc_users == 0 and _gc_threshold is not None:
+                gc.set_threshold(*_gc_threshold)
 
 
 def _import_rows(*, run: ImportRun, reader: RowReader, mapping: Mapping, months: set[date], unmapped: Counter,
