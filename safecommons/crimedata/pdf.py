@@ -53,6 +53,9 @@ class AreaReport:
     hotspots: list[str]
     withheld_label: str = ""
     footer: str = ""
+    # Public version: the groups shown only as monthly area counts, one line per group.
+    monthly_heading: str = ""
+    monthly: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
 
 
@@ -150,6 +153,12 @@ def public_report_data(*, agency: Organisation, area: Area, filters: analytics.F
                          shown(row.last_year), _change_text(row.last_year_change)])
         compstat.append((f"{labels[period.name]} ({_dates(period.current.start, period.current.end)})", rows))
     totals = trends.group_totals()
+    monthly = []
+    for table in trends.monthly:
+        row = next((r for r in table.areas if r.area_id == area.pk), None)
+        if row is not None:
+            cells = ", ".join(f"{c.month_text}: {c.text}" for c in row.counts)
+            monthly.append(f"{table.label}: {cells}")
     heat = [[None if all(trends.heat[g][w][h] is None for g in trends.groups) and trends.groups else
              sum(trends.heat[g][w][h] or 0 for g in trends.groups) for h in range(24)] for w in range(7)]
     return AreaReport(
@@ -158,7 +167,8 @@ def public_report_data(*, agency: Organisation, area: Area, filters: analytics.F
             "dates": _dates(filters.start, filters.end), "as_of": formats.date_format(as_of, "SHORT_DATE_FORMAT")},
         note=_("Public version: offense groups the agency publishes. A count below the agency's threshold "
                "(%(n)d or more) is withheld, and where one would be withheld alone, the next smallest too; totals "
-               "are sums of the counts shown. Groups with every count withheld are left out.") % {"n": smallest},
+               "are sums of the counts shown. Groups with every count withheld are left out. Offenses that could "
+               "point at a victim are given only as monthly counts, below.") % {"n": smallest},
         compstat_heading=_("CompStat"), compstat_columns=_compstat_columns(), compstat=compstat,
         heat_heading=_("Records by weekday and hour"), heat=heat, weekdays=[_(day) for day in WEEKDAYS],
         groups_heading=_("Top offense groups"),
@@ -167,6 +177,10 @@ def public_report_data(*, agency: Organisation, area: Area, filters: analytics.F
         hotspots_heading=_("Hotspots"),
         hotspots=[_("Not published: hotspots are shown to agency staff only.")],
         withheld_label=withheld, footer=_("Public version."),
+        monthly_heading=_("Offenses published only as monthly counts") if monthly else "",
+        monthly=([_("Counted per whole calendar month only, never by hour, weekday or a shorter period, so that "
+                    "no comparison can single one out; fewer than the threshold is shown as \"fewer than N\".")]
+                 + monthly) if monthly else [],
     )
 
 
@@ -240,6 +254,11 @@ def area_report_pdf(report: AreaReport) -> bytes:
         pdf.rect(left + len(RAMP) * 6 + 20, legend_y, 6, 3, style="F")
         pdf.text(left + len(RAMP) * 6 + 28, legend_y + 2.6, latin1_text(report.withheld_label))
     pdf.set_y(legend_y + 6)
+
+    if report.monthly:
+        heading(report.monthly_heading)
+        for line in report.monthly:
+            text(line, 9)
 
     for title, rows in ((report.groups_heading, report.groups), (report.premises_heading, report.premises)):
         heading(title)

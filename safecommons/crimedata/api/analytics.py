@@ -12,6 +12,7 @@ from safecommons.core.api import PUBLIC_DOC, SESSION_ONLY, request_actor
 from safecommons.core.errors import Refused
 from safecommons.crimedata.selectors import analytics
 from safecommons.crimedata.selectors import hotspots as hotspot_selectors
+from safecommons.crimedata.selectors import public as public_selectors
 from safecommons.crimedata.selectors import trends as trend_selectors
 from safecommons.crimedata.views.analytics import query_read
 from safecommons.partners.models import Organisation
@@ -225,31 +226,58 @@ class PublicAreaOut(Schema):
     total: int = Field(description="The sum of the counts shown")
 
 
+class MonthCountOut(Schema):
+    month: str = Field(description="YYYY-MM: a whole calendar month")
+    count: int | None = Field(description="null when withheld")
+    withheld: bool
+    text: str = Field(description="The number, \"fewer than N\", or \"withheld\" (a total)")
+
+
+class MonthAreaOut(Schema):
+    neighborhood_id: int
+    name: str
+    counts: list[MonthCountOut]
+
+
+class MonthlyOut(Schema):
+    offense_group: str
+    min_count: int
+    months: list[str]
+    areas: list[MonthAreaOut]
+    total: list[MonthCountOut] = Field(description="Over all neighborhoods, per month; withheld when a withheld "
+                                                   "neighborhood count could be worked out from it")
+
+
 class TrendsOut(Schema):
     agency: str
     start: date
     end: date
     as_of: date
     neighborhood_id: int | None
-    offense_groups: list[str]
+    offense_groups: list[str] = Field(description="The groups shown at a point: heat, areas and compstat")
     heat: list[PublicHeatOut]
     areas: list[PublicAreaOut]
     compstat: list[PeriodOut]
+    monthly: list[MonthlyOut] = Field(description="The groups shown only as area counts: per neighborhood per "
+                                                  "whole calendar month, as on the public map; nothing else of them")
+
+
+def month_counts_out(counts) -> list[dict]:
+    return [{"month": c.month_text, "count": c.count, "withheld": c.withheld, "text": c.text} for c in counts]
 
 
 @router.get("/trends", response={200: TrendsOut, 400: Refusal}, auth=None, openapi_extra=PUBLIC_DOC,
             url_name="crime_trends")
 def trends(request):
-    """What anyone may see of an agency's crime records: counts by offense group for the groups it publishes,
-    by weekday and hour, by neighborhood, and CompStat; small counts withheld (null). Parameters: `agency`
-    (slug), `start`, `end`, `as_of`, `group`, `neighborhood`, as on the trends page."""
-    agency = trend_selectors.public_agency(slug=request.GET.get("agency", ""))
+    """What anyone may see of an agency's crime records: for the groups it shows at a point, counts by
+    weekday and hour, by neighborhood, and CompStat, small counts withheld (null); for the groups it shows
+    only as area counts, counts per neighborhood per whole calendar month (`monthly`). Parameters: `agency`
+    (slug), `start`, `end` (at most 366 days), `as_of`, `group`, `neighborhood`, as on the trends page;
+    dates from 1900-01-01 to tomorrow."""
+    agency = public_selectors.public_agency(slug=request.GET.get("agency") or None)
     if agency is None:
-        raise Http404("no such agency")
-    neighborhoods = {area.pk: area.name for area in analytics.neighborhoods_of(agency=agency)}
-    query = query_read(request.GET, neighborhoods=neighborhoods)
-    if query.error:
-        return 400, {"detail": query.error}
+        raise Http404("no agency")
+    query = trend_selectors.trends_query_parse(agency=agency, params=request.GET)
     result = trend_selectors.trends_public(agency=agency, start=query.filters.start, end=query.filters.end,
                                            as_of=query.as_of, group=query.group,
                                            neighborhood_id=query.filters.neighborhood_id)
@@ -264,4 +292,9 @@ def trends(request):
                                   "prior": _change(row.prior, row.prior_change),
                                   "last_year": _change(row.last_year, row.last_year_change)} for row in p.rows])
                      for p in result.compstat],
+        "monthly": [{"offense_group": t.offense_group, "min_count": t.min_count,
+                     "months": [m.strftime("%Y-%m") for m in t.months],
+                     "areas": [{"neighborhood_id": a.area_id, "name": a.name, "counts": month_counts_out(a.counts)}
+                               for a in t.areas],
+                     "total": month_counts_out(t.total)} for t in result.monthly],
     }

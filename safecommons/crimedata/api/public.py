@@ -17,6 +17,7 @@ from safecommons.core.api import PUBLIC_DOC
 from safecommons.core.csvsafe import csv_row
 from safecommons.core.errors import Refused
 from safecommons.crimedata.selectors import public as selectors
+from safecommons.crimedata.selectors import public_areas
 from safecommons.crimedata.selectors.public import PublicFilter, PublicPoint
 
 router = Router(tags=["crime map"])
@@ -160,41 +161,56 @@ def hexes(request, response: HttpResponse, filters: Query[FilterQuery], zoom: in
 # --- Area counts
 
 
-class GroupCountOut(Schema):
+class MonthCountOut(Schema):
     offense_group: str
     offense: str
+    month: str  # YYYY-MM: a whole calendar month
     count: int | None  # None when withheld
     withheld: bool
-    text: str  # the number, or "fewer than N"
+    text: str  # the number, "fewer than N", or for a total "withheld"
 
 
 class AreaCountsOut(Schema):
     area_id: int
     name: str
-    counts: list[GroupCountOut]
+    counts: list[MonthCountOut]
 
 
 class AreasOut(Schema):
     start: date
     end: date
+    months: list[str]  # the whole months the dates overlap (ended ones only)
     areas: list[AreaCountsOut]
+    totals: list[MonthCountOut]  # over all neighborhoods, per group and month
 
 
-def _area_counts_out(areas: list[selectors.AreaCounts]) -> list[dict]:
-    return [{"area_id": area.area_id, "name": area.name, "counts": [
-        {"offense_group": c.offense_group, "offense": c.label, "count": c.count, "withheld": c.withheld,
-         "text": c.text} for c in area.counts]} for area in areas]
+def _month_count(table: public_areas.GroupMonthTable, count: public_areas.MonthCount) -> dict:
+    return {"offense_group": table.offense_group, "offense": table.label, "month": count.month_text,
+            "count": count.count, "withheld": count.withheld, "text": count.text}
+
+
+def areas_out(the_filter: PublicFilter, tables: list[public_areas.GroupMonthTable]) -> dict:
+    by_area: dict[int, dict] = {}
+    for table in tables:
+        for row in table.areas:
+            entry = by_area.setdefault(row.area_id, {"area_id": row.area_id, "name": row.name, "counts": []})
+            entry["counts"] += [_month_count(table, c) for c in row.counts]
+    months = public_areas.public_months(start=the_filter.start, end=the_filter.end)
+    return {"start": the_filter.start, "end": the_filter.end, "months": [m.strftime("%Y-%m") for m in months],
+            "areas": sorted(by_area.values(), key=lambda entry: entry["name"]),
+            "totals": [_month_count(table, c) for table in tables for c in table.total]}
 
 
 @router.get("/public/areas", response=AreasOut, auth=None, openapi_extra=PUBLIC_DOC, url_name="crime_areas")
 def areas(request, response: HttpResponse, filters: Query[FilterQuery]):
     """For the offense groups shown only as counts (sex offenses, domestic violence, offenses against
-    children…): the count per neighborhood, or "fewer than N" (`count` null, `withheld` true) below the
-    group's smallest count. No totals: a total over a withheld count would give it away."""
+    children…): the count per neighborhood per whole calendar month that the dates overlap (months that have
+    ended), or "fewer than N" (`count` null, `withheld` true) below the group's smallest count; and per month
+    the count over all neighborhoods (`totals`), withheld when a withheld count could be worked out from it.
+    Hours and weekdays do not apply to these groups, and the cells are the same whatever the filters."""
     response["Cache-Control"] = CACHE
     the_filter = public_filter(request)
-    return {"start": the_filter.start, "end": the_filter.end,
-            "areas": _area_counts_out(selectors.public_area_counts(public_filter=the_filter))}
+    return areas_out(the_filter, public_areas.public_area_tables(public_filter=the_filter))
 
 
 # --- Downloads: the same selectors as the map and the page, for the same filters
@@ -210,15 +226,22 @@ class _Echo:
 
 
 def csv_rows(the_filter: PublicFilter) -> Iterator[list]:
-    """The rows of the CSV download: each point, then each area count."""
+    """The rows of the CSV download: each point, then each monthly area count (`date` is the month), then
+    each month's count over all neighborhoods (`area_total`, no neighborhood)."""
     yield CSV_COLUMNS
     for p in selectors.public_points(public_filter=the_filter):
         yield ["point", p.offense_group, p.label, p.date.isoformat(), "" if p.hour is None else p.hour, p.weekday,
                p.block, "" if p.latitude is None else p.latitude, "" if p.longitude is None else p.longitude,
                p.area, ""]
-    for area in selectors.public_area_counts(public_filter=the_filter):
-        for c in area.counts:
-            yield ["area_count", c.offense_group, c.label, "", "", "", "", "", "", area.name, c.text]
+    tables = public_areas.public_area_tables(public_filter=the_filter)
+    for table in tables:
+        for row in table.areas:
+            for c in row.counts:
+                yield ["area_count", table.offense_group, table.label, c.month_text, "", "", "", "", "", row.name,
+                       c.text]
+    for table in tables:
+        for c in table.total:
+            yield ["area_total", table.offense_group, table.label, c.month_text, "", "", "", "", "", "", c.text]
 
 
 def _filename(the_filter: PublicFilter, extension: str) -> str:
@@ -228,8 +251,9 @@ def _filename(the_filter: PublicFilter, extension: str) -> str:
 @router.get("/public/download.csv", auth=None, openapi_extra=PUBLIC_DOC, url_name="crime_download_csv")
 def download_csv(request, filters: Query[FilterQuery]):
     """What the public map shows for these filters, as CSV: one `point` row per record of a group shown at
-    a point (generalised place), then one `area_count` row per neighborhood and sensitive group (`count`
-    is the number or "fewer than N")."""
+    a point (generalised place), then one `area_count` row per neighborhood, area-only group and whole month
+    (`date` is the month, YYYY-MM; `count` is the number or "fewer than N"), then one `area_total` row per
+    group and month over all neighborhoods (the number or "withheld")."""
     the_filter = public_filter(request)
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse((writer.writerow(csv_row(row)) for row in csv_rows(the_filter)),
@@ -247,14 +271,24 @@ def geojson_chunks(the_filter: PublicFilter) -> Iterator[str]:
     for p in selectors.public_points(public_filter=the_filter):
         yield ("" if first else ",\n") + json.dumps(point_feature(p))
         first = False
-    counts = selectors.public_area_counts(public_filter=the_filter)
+    tables = public_areas.public_area_tables(public_filter=the_filter)
     outlines = dict(selectors.public_neighborhoods(agency_id=the_filter.agency_id)
-                    .filter(pk__in=[a.area_id for a in counts]).values_list("pk", "geometry"))
-    for area in counts:
-        for c in area.counts:
-            feature = {"type": "Feature", "geometry": outlines.get(area.area_id), "properties": {
-                "kind": "area_count", "offense_group": c.offense_group, "offense": c.label,
-                "neighborhood": area.name, "count": c.count, "withheld": c.withheld, "text": c.text}}
+                    .filter(pk__in={row.area_id for table in tables for row in table.areas})
+                    .values_list("pk", "geometry"))
+    for table in tables:
+        for row in table.areas:
+            for c in row.counts:
+                feature = {"type": "Feature", "geometry": outlines.get(row.area_id), "properties": {
+                    "kind": "area_count", "offense_group": table.offense_group, "offense": table.label,
+                    "month": c.month_text, "neighborhood": row.name, "count": c.count, "withheld": c.withheld,
+                    "text": c.text}}
+                yield ("" if first else ",\n") + json.dumps(feature)
+                first = False
+    for table in tables:
+        for c in table.total:
+            feature = {"type": "Feature", "geometry": None, "properties": {
+                "kind": "area_total", "offense_group": table.offense_group, "offense": table.label,
+                "month": c.month_text, "neighborhood": "", "count": c.count, "withheld": c.withheld, "text": c.text}}
             yield ("" if first else ",\n") + json.dumps(feature)
             first = False
     yield "]}\n"
@@ -263,8 +297,9 @@ def geojson_chunks(the_filter: PublicFilter) -> Iterator[str]:
 @router.get("/public/download.geojson", auth=None, openapi_extra=PUBLIC_DOC, url_name="crime_download_geojson")
 def download_geojson(request, filters: Query[FilterQuery]):
     """What the public map shows for these filters, as GeoJSON: a Point feature per record of a group shown
-    at a point (null geometry when it has no public place), then a feature per neighborhood and sensitive
-    group on the neighborhood's outline, with `count` (null when withheld) and `text`."""
+    at a point (null geometry when it has no public place), then a feature per neighborhood, area-only group
+    and whole month on the neighborhood's outline, with `month`, `count` (null when withheld) and `text`, then
+    per group and month the count over all neighborhoods (`area_total`, no geometry)."""
     the_filter = public_filter(request)
     response = StreamingHttpResponse(geojson_chunks(the_filter), content_type="application/geo+json")
     response["Content-Disposition"] = f'attachment; filename="{_filename(the_filter, "geojson")}"'

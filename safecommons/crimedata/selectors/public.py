@@ -1,11 +1,12 @@
-"""What the public sees of crime records: generalised points, hexagon counts and area counts.
+"""What the public sees of crime records: generalised points and hexagon counts, and the filters of every
+public answer.
 
 Every public read goes through `PublicFilter`, which carries the agency's publication policy resolved once.
 Only offense groups the policy shows at a point give points, and only from the generalised fields
 (`block_address`, `public_latitude`, `public_longitude`, `public_h3_cell`): the exact place, the address,
-the source's id and the NIBRS code never leave this module. Groups shown as area counts give a number per
-neighborhood, or "fewer than N" below the group's smallest count; no total is published over a withheld
-number, so none can be backed out by subtraction. Hidden and unclassified groups are never read.
+the source's id and the NIBRS code never leave this module. Groups shown only as area counts are published
+as counts per neighborhood per whole calendar month (`public_areas.py`); hidden and unclassified groups are
+never read.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import h3
-from django.db.models import Count, F, Max, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +31,7 @@ from safecommons.places.models import Area, AreaKind
 
 DEFAULT_DAYS = 28
 MAX_DAYS = 366
+EARLIEST_DATE = date(1900, 1, 1)
 POINT_LIMIT = 5000  # points in one map answer; the map asks for points only when zoomed in
 HEX_RESOLUTIONS = range(5, 10)  # 9 is the grid the public cells are kept at
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -40,18 +42,17 @@ NEVER_PUBLIC = frozenset({OffenseGroup.UNCLASSIFIED.value})
 
 
 def public_agency(*, slug: str | None = None) -> Organisation | None:
-    """The agency whose records a public page shows: the one named by `slug`, else the first agency with
-    crime records, else the first agency; None when there is no agency at all."""
+    """The agency whose records a public page shows: the one named by `slug` (Refused if there is none),
+    else the agency with crime records of the lowest id, else the first agency; None when there is no agency.
+    Each agency is checked with one EXISTS on the records' (agency, …) indexes, never a scan of the records."""
     agencies = Organisation.objects.filter(kind=OrganisationKind.AGENCY)
     if slug:
         agency = agencies.filter(slug=slug).first()
         if agency is None:
             raise Refused(_("There is no agency %(slug)s.") % {"slug": slug})
         return agency
-    with_records = CrimeRecord.objects.order_by("agency_id").values_list("agency_id", flat=True).first()
-    if with_records is not None:
-        return agencies.filter(pk=with_records).first() or agencies.order_by("pk").first()
-    return agencies.order_by("pk").first()
+    with_records = agencies.filter(Exists(CrimeRecord.objects.filter(agency_id=OuterRef("pk")))).order_by("pk")
+    return with_records.first() or agencies.order_by("pk").first()
 
 
 def public_neighborhoods(*, agency_id: int) -> QuerySet[Area]:
@@ -60,7 +61,9 @@ def public_neighborhoods(*, agency_id: int) -> QuerySet[Area]:
 
 
 def public_groups(*, agency_id: int) -> list[tuple[str, str, str]]:
-    """(group, label, display) of each group the public sees, in the catalogue's order."""
+    """(group, label, display) of each group the public sees, in the catalogue's order: "point" for groups
+    shown at a point, "area" for those shown only as monthly counts per neighborhood. Never the
+    unclassified group, whatever a rule says."""
     policy = publication.policy_for(agency_id=agency_id)
     point, area = _point_groups(policy), _area_groups(policy)
     return [(group.value, str(group.label), "point" if group.value in point else "area")
@@ -134,13 +137,37 @@ def _one(params: Mapping, name: str) -> str | None:
     return values[-1] if values else None
 
 
-def _date(text: str | None, name: str) -> date | None:
+def public_date(text: str | None, name: str, *, today: date | None = None) -> date | None:
+    """A date of a public request, from 1900-01-01 to tomorrow; Refused, with a message for the person,
+    for anything else."""
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise Refused(_("Give %(name)s as a date, YYYY-MM-DD.") % {"name": name}) from None
+    latest = (today or timezone.localdate()) + timedelta(days=1)
+    if not EARLIEST_DATE <= day <= latest:
+        raise Refused(_("Give %(name)s between %(first)s and %(last)s.") % {
+            "name": name, "first": EARLIEST_DATE.isoformat(), "last": latest.isoformat()})
+    return day
+
+
+def public_window(*, start: date | None, end: date | None, default_end: date, default_days: int) -> tuple[date, date]:
+    """The dates of a public request, `start` and `end` both included: the ones given, or `default_days` up
+    to `default_end` (or from `start`); Refused when start is after end or they are more than `MAX_DAYS`
+    apart. The map and the trends read their dates with this one rule."""
+    if end is None:
+        end = default_end
+        if start is not None and start > end:
+            end = start + timedelta(days=default_days - 1)
+    if start is None:
+        start = end - timedelta(days=default_days - 1)
+    if start > end:
+        raise Refused(_("The start date is after the end date."))
+    if (end - start).days + 1 > MAX_DAYS:
+        raise Refused(_("Choose at most %(days)d days at a time.") % {"days": MAX_DAYS})
+    return start, end
 
 
 def _hour(text: str | None, name: str) -> int | None:
@@ -184,20 +211,14 @@ def public_filter_parse(*, agency: Organisation, params: Mapping, today: date | 
         raise Refused(_("There is no offense group %(group)s.") % {"group": unknown[0]})
     wanted = set(asked) if asked else point | area
 
-    end = _date(_one(params, "end"), "end")
-    start = _date(_one(params, "start"), "start")
+    today = today or timezone.localdate()
+    end = public_date(_one(params, "end"), "end", today=today)
+    start = public_date(_one(params, "start"), "start", today=today)
+    default_end = today
     if end is None:
-        today = today or timezone.localdate()
         latest = latest_public_date(agency_id=agency.pk)
-        end = min(today, latest) if latest else today
-        if start is not None and start > end:
-            end = start + timedelta(days=DEFAULT_DAYS - 1)
-    if start is None:
-        start = end - timedelta(days=DEFAULT_DAYS - 1)
-    if start > end:
-        raise Refused(_("The start date is after the end date."))
-    if (end - start).days + 1 > MAX_DAYS:
-        raise Refused(_("Choose at most %(days)d days at a time.") % {"days": MAX_DAYS})
+        default_end = min(today, latest) if latest else today
+    start, end = public_window(start=start, end=end, default_end=default_end, default_days=DEFAULT_DAYS)
 
     area_text = _one(params, "area")
     area_id = None
@@ -319,59 +340,6 @@ def public_hexes(*, public_filter: PublicFilter, resolution: int) -> list[HexCou
     return [HexCount(cell=cell, count=n,
                      boundary=[(round(lon, 6), round(lat, 6)) for lat, lon in h3.cell_to_boundary(cell)])
             for cell, n in sorted(counts.items())]
-
-
-# --- Area counts
-
-
-@dataclass(frozen=True)
-class AreaGroupCount:
-    offense_group: str
-    label: str
-    count: int | None  # None when withheld
-    min_count: int
-
-    @property
-    def withheld(self) -> bool:
-        return self.count is None
-
-    @property
-    def text(self) -> str:
-        if self.count is None:
-            return _("fewer than %(n)d") % {"n": self.min_count}
-        return str(self.count)
-
-
-@dataclass(frozen=True)
-class AreaCounts:
-    area_id: int
-    name: str
-    counts: list[AreaGroupCount]
-
-
-def public_area_counts(*, public_filter: PublicFilter) -> list[AreaCounts]:
-    """Per neighborhood, the count of each group shown only as area counts. A count below the group's
-    smallest (zero included) is withheld: given as "fewer than N", never as the number. No total is given,
-    since a total over a withheld count would give it away."""
-    groups = [group for group in OffenseGroup if group.value in public_filter.area_groups]
-    if not groups:
-        return []
-    areas = public_neighborhoods(agency_id=public_filter.agency_id)
-    if public_filter.area_id is not None:
-        areas = areas.filter(pk=public_filter.area_id)
-    counted = (_records(public_filter, public_filter.area_groups).filter(neighborhood__isnull=False)
-               .values_list("neighborhood_id", "offense_group").annotate(n=Count("pk")).order_by())
-    numbers = {(area_id, group): n for area_id, group, n in counted}
-    result = []
-    for area in areas.only("pk", "name"):
-        counts = []
-        for group in groups:
-            least = max(public_filter.min_count.get(group.value, publication.DEFAULT_MIN_COUNT), 1)
-            n = numbers.get((area.pk, group.value), 0)
-            counts.append(AreaGroupCount(offense_group=group.value, label=str(group.label),
-                                         count=n if n >= least else None, min_count=least))
-        result.append(AreaCounts(area_id=area.pk, name=area.name, counts=counts))
-    return result
 
 
 # --- Publication settings (agency admins)

@@ -1,29 +1,36 @@
 """The public subset of the analytics (/crime/trends/): counts by offense group only, for the groups the
-agency publishes (`publication.policy_for`), with small counts withheld.
+agency publishes (`public.public_groups`), with small counts withheld.
 
-Rules, so that nothing withheld can be worked out from what is shown:
+Groups shown at a point (their records are on the public map one by one anyway):
 - The finest cells are published: group × weekday × hour (with "hour unknown"), group × neighborhood, and
   group × CompStat period. A cell below the group's `min_count` (zero included) is withheld: "fewer than N".
-- When a group's cells leave exactly one withheld, the smallest shown one is withheld too, so that a total
-  learned elsewhere cannot be subtracted down to one cell.
+- When a group's cells leave exactly one withheld, the smallest shown one is withheld too.
 - Every total on the page is the sum of the numbers shown, never of the records, and carries no
   significance flag (a flag on such sums could be an artefact of the withholding).
-- No hotspots: a statistic on single cells of a fine grid is what the withholding is there to prevent.
+Groups shown only as area counts get none of that: no hour, weekday, date range or CompStat window, only the
+monthly table per neighborhood of `public_areas.py`, the same cells the map gives.
+No hotspots: a statistic on single cells of a fine grid is what the withholding is there to prevent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from safecommons.core.errors import Refused
 from safecommons.crimedata import stats
 from safecommons.crimedata.nibrs import OffenseGroup
 from safecommons.crimedata.publication import Policy, policy_for
-from safecommons.crimedata.selectors import analytics
-from safecommons.partners.models import Organisation, OrganisationKind
+from safecommons.crimedata.selectors import analytics, public, public_areas
+from safecommons.partners.models import Organisation
 from safecommons.places.models import Area, AreaKind
 
 UNKNOWN_HOUR = 24  # the 25th column of a public weekday row
+DEFAULT_DAYS = 365
 
 
 def withhold(values: dict, threshold: int) -> dict:
@@ -37,19 +44,36 @@ def withhold(values: dict, threshold: int) -> dict:
     return out
 
 
-def public_agency(*, slug: str = "") -> Organisation | None:
-    """The agency whose trends are shown: the one named, else the first agency by name with records."""
-    agencies = Organisation.objects.filter(kind=OrganisationKind.AGENCY)
-    if slug:
-        return agencies.filter(slug=slug).first()
-    return (agencies.filter(crime_records__isnull=False).distinct().order_by("name").first()
-            or agencies.order_by("name").first())
+@dataclass(frozen=True)
+class TrendsQuery:
+    """A public trends request, read and checked."""
+
+    filters: analytics.Filters
+    as_of: date
+    group: str
 
 
-def public_groups(policy: Policy) -> list[str]:
-    """The groups the public sees in any form, in the catalogue's order."""
-    shown = policy.public_groups
-    return [group.value for group in OffenseGroup if group.value in shown]
+def trends_query_parse(*, agency: Organisation, params: Mapping, today: date | None = None) -> TrendsQuery:
+    """`start`, `end` (default the 365 days up to `as_of`; at most 366 days), `as_of` (default yesterday),
+    `group` (one offense group), `neighborhood` (an area id), with the map's date rules (`public_date`,
+    `public_window`); Refused with a message for the person when something is wrong."""
+    today = today or timezone.localdate()
+    as_of = public.public_date(params.get("as_of"), "as_of", today=today) or today - timedelta(days=1)
+    start, end = public.public_window(start=public.public_date(params.get("start"), "start", today=today),
+                                      end=public.public_date(params.get("end"), "end", today=today),
+                                      default_end=as_of, default_days=DEFAULT_DAYS)
+    group = params.get("group") or ""
+    if group and group not in OffenseGroup.values:
+        raise Refused(_("There is no offense group %(group)s.") % {"group": group})
+    neighborhood_id = None
+    if params.get("neighborhood"):
+        text = str(params.get("neighborhood"))
+        if not text.isdigit() or not public.public_neighborhoods(agency_id=agency.pk).filter(pk=int(text)).exists():
+            raise Refused(_("Choose a neighborhood from the list."))
+        neighborhood_id = int(text)
+    filters = analytics.Filters(start=start, end=end, groups=frozenset([group]) if group else frozenset(),
+                                neighborhood_id=neighborhood_id)
+    return TrendsQuery(filters=filters, as_of=as_of, group=group)
 
 
 @dataclass(frozen=True)
@@ -89,6 +113,8 @@ class PublicTrends:
     heat: dict[str, list[list[int | None]]]  # group → 7 weekdays × 25 (24 hours, then "hour unknown")
     areas: list[PublicArea]
     compstat: list[PublicCompstatPeriod]
+    # The groups shown only as area counts: their monthly tables, and nothing else of them.
+    monthly: list[public_areas.GroupMonthTable]
 
     def combined(self) -> list[list[int]]:
         """7 × 24: the shown cells of every group added up (hour unknown left out)."""
@@ -170,17 +196,24 @@ def _public_compstat(daily: dict, as_of: date, groups: list[str], policy: Policy
 
 
 def trends_public(*, agency: Organisation, start: date, end: date, as_of: date, group: str = "",
-                  neighborhood_id: int | None = None) -> PublicTrends:
+                  neighborhood_id: int | None = None, today: date | None = None) -> PublicTrends:
     """What anyone may see of the agency's records: by offense group (one, or every public one), between
-    `start` and `end` (CompStat up to `as_of`), anywhere or in one neighborhood; small counts withheld."""
+    `start` and `end` (CompStat up to `as_of`), anywhere or in one neighborhood; small counts withheld.
+    Groups shown at a point get every table; groups shown only as area counts get their monthly tables for
+    the whole months `start`…`end` overlaps."""
     policy = policy_for(agency_id=agency.pk)
-    groups = public_groups(policy)
+    shown = public.public_groups(agency_id=agency.pk)
     if group:
-        groups = [g for g in groups if g == group]  # a group the public does not see is simply not there
+        shown = [row for row in shown if row[0] == group]  # a group the public does not see is simply not there
+    groups = [value for value, _label, display in shown if display == "point"]
+    area_groups = [value for value, _label, display in shown if display == "area"]
     filters = analytics.Filters(start=start, end=end, groups=frozenset(groups), neighborhood_id=neighborhood_id)
+    monthly = public_areas.area_month_tables(
+        agency_id=agency.pk, groups=area_groups, min_count=policy.min_count, area_id=neighborhood_id,
+        months=public_areas.public_months(start=start, end=end, today=today))
     if not groups:
         return PublicTrends(agency=agency, filters=filters, as_of=as_of, groups=[], min_count={}, heat={},
-                            areas=[], compstat=[])
+                            areas=[], compstat=[], monthly=monthly)
     table = analytics.heat_counts(agency_id=agency.pk, filters=filters)
     area_counts = analytics.area_group_counts(agency_id=agency.pk, filters=filters)
     since, until = analytics.compstat_window(as_of)
@@ -192,4 +225,5 @@ def trends_public(*, agency: Organisation, start: date, end: date, as_of: date, 
         heat=_public_heat(table, groups, policy),
         areas=_public_areas(area_counts, groups, policy, agency, neighborhood_id),
         compstat=_public_compstat(daily, as_of, groups, policy),
+        monthly=monthly,
     )

@@ -71,7 +71,13 @@ def test_the_public_report_holds_only_the_public_subset(client, area):
     assert "Area report: Old Town - Sisli" in text and "Public version" in text
     assert "Drugs" not in text  # hidden by the agency's rule
     assert "Burglary" in text and "23" in text
-    assert "withheld" in text and "Sex offense" not in text  # the two rapes: every count withheld, left out
+    assert "withheld" in text
+    # The two rapes: only in the monthly counts, withheld, never in a table by hour, weekday or CompStat
+    flat = " ".join(text.split())
+    monthly = flat.split("Offenses published only as monthly counts")[1]
+    assert "Sex offense: 2026-01: fewer than 3" in monthly and "2026-05: fewer than 3" in monthly
+    assert "2026-05: 2" not in flat
+    assert flat.count("Sex offense") == 1  # in no other table
     assert "Residence" not in text and "Not published" in text  # no premises, no hotspots
 
 

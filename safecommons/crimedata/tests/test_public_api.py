@@ -142,11 +142,14 @@ def test_unclassified_and_hidden_groups_appear_nowhere(client, world, agency):
 
 
 def counts_of(areas_json) -> dict[tuple[str, str], str]:
+    """(neighborhood, group) → text, of an answer covering one month."""
+    assert len(areas_json["months"]) == 1
     return {(area["name"], c["offense_group"]): c["text"] for area in areas_json["areas"] for c in area["counts"]}
 
 
 def test_small_area_counts_are_withheld_and_no_total_gives_them_away(client, world):
     areas = client.get("/api/crime/public/areas", PERIOD).json()
+    assert areas["months"] == ["2026-05"]
     assert counts_of(areas) == {
         ("Riverside", "sex_offense"): "fewer than 3", ("West End", "sex_offense"): "4",
         ("Riverside", "domestic_violence"): "fewer than 3", ("West End", "domestic_violence"): "fewer than 3",
@@ -156,13 +159,17 @@ def test_small_area_counts_are_withheld_and_no_total_gives_them_away(client, wor
     }
     withheld = [c for area in areas["areas"] for c in area["counts"] if c["withheld"]]
     assert withheld and all(c["count"] is None for c in withheld)
-    # No total anywhere: not per group, not per area, not in the page's tables.
-    assert set(areas) == {"start", "end", "areas"}
+    # Every month's total over all neighborhoods would give a withheld count away (one withheld beside it,
+    # or a total below 3): all withheld.
+    assert {(t["offense_group"], t["month"]): t["text"] for t in areas["totals"]} == {
+        (group, "2026-05"): "withheld" for group in
+        ("sex_offense", "domestic_violence", "offense_against_child", "family_offense", "kidnapping")}
     page = client.get(reverse("crimedata:map"), PERIOD).content.decode()
-    table = page.split('id="crime-areas"')[1].split("</table>")[0]
-    assert re.findall(r"<td[^>]*>([^<]*)</td>", table).count("fewer than 3") == 8
+    tables = page.split('id="crime-areas"')[1].split('<h2 id="crime-list">')[0]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", tables)
+    assert cells.count("fewer than 3") == 8 and cells.count("withheld") == 5
     for total in ("5", "2", "1"):  # 4 + 1 sex offenses, 2 domestic, 1 in Riverside
-        assert f">{total}<" not in table
+        assert f">{total}<" not in tables
 
 
 def test_an_agency_sets_a_higher_smallest_count(client, world, agency):
@@ -191,11 +198,14 @@ def test_the_downloads_are_exactly_what_the_map_and_the_page_show(client, world)
                     if f["properties"]["kind"] == "point"]
     assert from_api == from_csv == from_geojson
 
-    area_api = counts_of(areas)
-    area_csv = {(r["neighborhood"], r["offense_group"]): r["count"] for r in rows if r["kind"] == "area_count"}
-    area_geojson = {(f["properties"]["neighborhood"], f["properties"]["offense_group"]): f["properties"]["text"]
-                    for f in geo["features"] if f["properties"]["kind"] == "area_count"}
-    assert area_api == area_csv == area_geojson
+    area_api = {(a["name"], c["offense_group"], c["month"]): c["text"] for a in areas["areas"] for c in a["counts"]}
+    area_api.update({("", t["offense_group"], t["month"]): t["text"] for t in areas["totals"]})
+    area_csv = {(r["neighborhood"], r["offense_group"], r["date"]): r["count"] for r in rows
+                if r["kind"] in ("area_count", "area_total")}
+    area_geojson = {(f["properties"]["neighborhood"], f["properties"]["offense_group"], f["properties"]["month"]):
+                    f["properties"]["text"] for f in geo["features"]
+                    if f["properties"]["kind"] in ("area_count", "area_total")}
+    assert len(area_api) == 15 and area_api == area_csv == area_geojson
 
     page = client.get(reverse("crimedata:map"), params).content.decode()
     table = page.split('id="crime-rows"')[1].split("</table>")[0]

@@ -57,15 +57,26 @@ def all_numbers(trends: trend_selectors.PublicTrends):
             if row.group:
                 for value in (row.current, row.prior, row.last_year):
                     yield row.group, value
+    for table in trends.monthly:
+        for area in table.areas:
+            for count in area.counts:
+                yield table.offense_group, count.count
+        for count in table.total:
+            yield table.offense_group, count.count
 
 
 def test_hidden_and_unclassified_groups_never_appear(agency, world):
     trends = trend_selectors.trends_public(agency=agency, start=START, end=END, as_of=AS_OF)
     assert "drugs" not in trends.groups and "unclassified" not in trends.groups
-    assert {"larceny", "burglary", "sex_offense", "domestic_violence"} <= set(trends.groups)
-    assert {group for group, _value in all_numbers(trends)} <= set(trends.groups)
+    assert {"larceny", "burglary"} <= set(trends.groups)
+    # Groups shown only as area counts: their monthly tables, and no other table
+    assert {"sex_offense", "domestic_violence"} <= {table.offense_group for table in trends.monthly}
+    assert not {"sex_offense", "domestic_violence"} & set(trends.groups)
+    monthly = {table.offense_group for table in trends.monthly}
+    assert {group for group, _value in all_numbers(trends)} <= set(trends.groups) | monthly
+    assert "drugs" not in {table.offense_group for table in trends.monthly}
     asked = trend_selectors.trends_public(agency=agency, start=START, end=END, as_of=AS_OF, group="drugs")
-    assert asked.groups == [] and not asked.heat and not asked.areas and not asked.compstat
+    assert asked.groups == [] and not asked.heat and not asked.areas and not asked.compstat and not asked.monthly
 
 
 def test_no_count_below_the_groups_threshold_is_ever_shown(agency, world):
@@ -78,6 +89,7 @@ def test_no_count_below_the_groups_threshold_is_ever_shown(agency, world):
             assert value >= trends.min_count[group], (group, value)
     assert seen_withheld
     assert trends.min_count["burglary"] == 5
+    assert {table.offense_group: table.min_count for table in trends.monthly}["sex_offense"] == 3
     # One rape, two domestic assaults: every cell of theirs withheld
     assert all(value is None for group, value in all_numbers(trends) if group in ("sex_offense", "domestic_violence"))
 

@@ -9,6 +9,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -19,11 +20,13 @@ from django.utils.translation import gettext as _
 
 from safecommons.core import charts
 from safecommons.core.csvsafe import csv_row
+from safecommons.core.errors import Refused
 from safecommons.core.permissions import actor_for_user
 from safecommons.crimedata import pdf
 from safecommons.crimedata.nibrs import OffenseGroup
 from safecommons.crimedata.selectors import analytics
 from safecommons.crimedata.selectors import hotspots as hotspot_selectors
+from safecommons.crimedata.selectors import public as public_selectors
 from safecommons.crimedata.selectors import trends as trend_selectors
 from safecommons.places.models import Area
 
@@ -314,12 +317,20 @@ def _pdf_response(content: bytes, area: Area) -> HttpResponse:
 # --- Public
 
 
-def _public(request):
-    agency = trend_selectors.public_agency(slug=request.GET.get("agency", ""))
+def _public(request) -> tuple:
+    """(agency, neighborhoods {id: name}, query, error) of a public trends request: a wrong filter gives the
+    defaults and the message; an unknown agency is not found."""
+    try:
+        agency = public_selectors.public_agency(slug=request.GET.get("agency") or None)
+    except Refused:
+        raise Http404("no such agency") from None
     if agency is None:
-        raise Http404("no such agency")
+        raise Http404("no agency")
     neighborhoods = {area.pk: area.name for area in analytics.neighborhoods_of(agency=agency)}
-    return agency, neighborhoods, query_read(request.GET, neighborhoods=neighborhoods)
+    try:
+        return agency, neighborhoods, trend_selectors.trends_query_parse(agency=agency, params=request.GET), ""
+    except Refused as exc:
+        return agency, neighborhoods, trend_selectors.trends_query_parse(agency=agency, params={}), str(exc)
 
 
 def trends_chart(trends: trend_selectors.PublicTrends) -> str:
@@ -330,17 +341,20 @@ def trends_chart(trends: trend_selectors.PublicTrends) -> str:
 
 
 def trends(request):
-    agency, neighborhoods, query = _public(request)
+    agency, neighborhoods, query, error = _public(request)
     result = trend_selectors.trends_public(agency=agency, start=query.filters.start, end=query.filters.end,
                                            as_of=query.as_of, group=query.group,
                                            neighborhood_id=query.filters.neighborhood_id)
     labels = {g.value: g.label for g in OffenseGroup}
-    policy_groups = trend_selectors.public_groups(trend_selectors.policy_for(agency_id=agency.pk))
     totals = result.group_totals()
+    report_params = urlencode([("agency", agency.slug), ("start", query.filters.start.isoformat()),
+                               ("end", query.filters.end.isoformat()), ("as_of", query.as_of.isoformat())]
+                              + ([("group", query.group)] if query.group else []))
     return render(request, "crimedata/trends_public.html", {
-        "agency": agency, "trends": result, "query": query, "filters": query.filters, "error": query.error,
+        "agency": agency, "trends": result, "query": query, "filters": query.filters, "error": error,
         "neighborhoods": sorted(neighborhoods.items(), key=lambda item: item[1]),
-        "groups": [(g, labels[g]) for g in policy_groups], "group_labels": labels,
+        "groups": [(value, label) for value, label, _display in public_selectors.public_groups(agency_id=agency.pk)],
+        "group_labels": labels, "report_params": report_params,
         "heat_svg": trends_chart(result), "weekdays": weekday_names(), "hours": hour_names(),
         "heat_rows": [(labels[g], [(weekday_names()[w], row) for w, row in enumerate(result.heat[g])],
                        result.min_count[g]) for g in result.groups if totals[g]],
@@ -351,11 +365,14 @@ def trends(request):
              [(labels[row.group] if row.group else _("Total of the counts shown"), row,
                result.min_count.get(row.group, min(result.min_count.values()))) for row in period.rows])
             for period in result.compstat],
-    }, status=400 if query.error else 200)
+        "monthly": result.monthly,
+    }, status=400 if error else 200)
 
 
 def trends_report(request, area_id: int):
-    agency, _neighborhoods, query = _public(request)
+    agency, _neighborhoods, query, error = _public(request)
+    if error:
+        return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
     area = analytics.neighborhood_get(agency=agency, area_id=area_id)
     report = pdf.public_report_data(agency=agency, area=area, filters=query.filters, as_of=query.as_of)
     return _pdf_response(pdf.area_report_pdf(report), area)

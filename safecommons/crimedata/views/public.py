@@ -15,6 +15,7 @@ from safecommons.core.errors import Refused
 from safecommons.core.permissions import actor_for_user
 from safecommons.crimedata.models import PublicationRule
 from safecommons.crimedata.selectors import public as selectors
+from safecommons.crimedata.selectors import public_areas
 from safecommons.crimedata.services import publication as publication_services
 
 PAGE_SIZE = 100
@@ -47,7 +48,7 @@ def crime_map(request):
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(_page_number(request.GET.get("page")), pages)
     rows = list(selectors.public_points(public_filter=the_filter, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE))
-    area_counts = selectors.public_area_counts(public_filter=the_filter)
+    area_tables = public_areas.public_area_tables(public_filter=the_filter)
     groups = selectors.public_groups(agency_id=agency.pk)
     asked = set(the_filter.groups_asked)
     return render(request, "crimedata/public_map.html", {
@@ -60,7 +61,7 @@ def crime_map(request):
                      for value, label in WEEKDAYS],
         "hours": list(range(24)),
         "point_counts": selectors.public_point_counts_by_group(public_filter=the_filter),
-        "area_counts": area_counts, "rows": rows, "total": total, "page": page, "pages": pages,
+        "area_tables": area_tables, "rows": rows, "total": total, "page": page, "pages": pages,
         "first_row": (page - 1) * PAGE_SIZE + 1 if rows else 0, "last_row": (page - 1) * PAGE_SIZE + len(rows),
         "previous_url": f"?{query}&page={page - 1}" if page > 1 else "",
         "next_url": f"?{query}&page={page + 1}" if page < pages else "",

@@ -116,10 +116,10 @@
     });
   }
 
-  // --- Neighborhood outlines, with the counts of the offenses shown only per area
+  // --- Neighborhood outlines, with the monthly counts of the offenses shown only per area
 
   function countsText(area) {
-    return area.counts.map(function (c) { return c.offense + ": " + c.text; });
+    return area.counts.map(function (c) { return c.offense + ", " + c.month + ": " + c.text; });
   }
 
   function drawOutlines(collection, counts) {
