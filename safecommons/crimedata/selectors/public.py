@@ -212,8 +212,8 @@ def public_filter_parse(*, agency: Organisation, params: Mapping, today: date | 
     wanted = set(asked) if asked else point | area
 
     today = today or timezone.localdate()
-    end = public_date(_one(params, "end"), "end", today=today)
     start = public_date(_one(params, "start"), "start", today=today)
+    end = public_date(_one(params, "end"), "end", today=today)
     default_end = today
     if end is None:
         latest = latest_public_date(agency_id=agency.pk)
