@@ -16,8 +16,11 @@ from django.utils.translation import gettext as _
 
 from safecommons.core.charts import RAMP, WITHHELD, ramp_colour
 from safecommons.core.permissions import Actor
+from safecommons.crimedata.dates import weekday_names
+from safecommons.crimedata.exports import period_labels
 from safecommons.crimedata.nibrs import OffenseGroup
 from safecommons.crimedata.selectors import analytics
+from safecommons.crimedata.selectors import compstat as compstat_selectors
 from safecommons.crimedata.selectors import hotspots as hotspot_selectors
 from safecommons.crimedata.selectors import trends as trend_selectors
 from safecommons.incidents.pdf import latin1_text
@@ -27,7 +30,6 @@ from safecommons.places.models import Area
 MARGIN = 15
 PAGE_WIDTH = 210
 TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 @dataclass
@@ -72,13 +74,12 @@ def _change_text(change) -> str:
     if change is None:
         return "-"
     percent = "n/a" if change.percent is None else f"{change.percent:+.0f}%"
-    # "UP (sig.)": significant (exact test, p < 0.05) and not tiny (see stats.poisson_change_test)
+    # "UP (sig.)": significant among the page's comparisons, large and not tiny (see selectors/compstat.py)
     flag = {"up": _("UP (sig.)"), "down": _("DOWN (sig.)")}.get(change.direction, "")
     return f"{percent} {flag}".strip()
 
 
-def _period_labels() -> dict[str, str]:
-    return {"7d": _("Last 7 days"), "28d": _("Last 28 days"), "ytd": _("Year to date")}
+_period_labels = period_labels  # the old name, still read below
 
 
 def _compstat_columns() -> list[str]:
@@ -94,14 +95,15 @@ def staff_report_data(*, actor: Actor, agency: Organisation, area: Area, filters
     """The staff report of one neighborhood (filters' neighborhood replaced by it)."""
     scoped = analytics.Filters(start=filters.start, end=filters.end, groups=filters.groups, neighborhood_id=area.pk)
     table = analytics.heat_table(actor=actor, agency=agency, filters=scoped)
-    result = analytics.compstat(actor=actor, agency=agency, as_of=as_of, neighborhood_id=area.pk,
-                                groups=filters.groups)
+    result = compstat_selectors.compstat(actor=actor, agency=agency, as_of=as_of, neighborhood_id=area.pk,
+                                         groups=filters.groups)
     premises = analytics.premise_counts(actor=actor, agency=agency, filters=scoped)
     spots = hotspot_selectors.hotspots(actor=actor, agency=agency, filters=scoped)
-    labels = _period_labels()
+    labels = period_labels()
     compstat = [(f"{labels[p.name]} ({_dates(p.current.start, p.current.end)})",
-                 [[_group_label(row.group), str(row.current), str(row.prior.previous), _change_text(row.prior),
-                   str(row.last_year.previous), _change_text(row.last_year)] for row in p.rows[:12]])
+                 [[_group_label(row.group), str(row.current), "-" if row.prior is None else str(row.prior.previous),
+                   _change_text(row.prior), str(row.last_year.previous), _change_text(row.last_year)]
+                  for row in p.rows[:12]])
                 for p in result.periods]
     totals = table.key_totals()
     hot = spots.hot
@@ -115,12 +117,14 @@ def staff_report_data(*, actor: Actor, agency: Organisation, area: Area, filters
         agency=agency.name, area=area.name, title=_("Area report: %(area)s") % {"area": area.name},
         subtitle=_("Records of %(dates)s; CompStat up to %(as_of)s") % {
             "dates": _dates(filters.start, filters.end), "as_of": formats.date_format(as_of, "SHORT_DATE_FORMAT")},
-        note=_("For agency staff: exact counts of every offense group. A change is flagged only when it is "
-               "statistically significant (exact test, p < 0.05) and both periods together hold at least 10 "
-               "records."),
+        note=_("For agency staff: exact counts of every offense group. 'A year before' is the same weeks 52 "
+               "weeks earlier (the year to date: as many days from 1 January); the year to date is not compared "
+               "with the period before it. A change is flagged only when it holds up among all the report's "
+               "comparisons (false-discovery rate 5 %, tests widened by each group's week-to-week variation), "
+               "is at least 20 % and both periods together hold at least 10 records."),
         compstat_heading=_("CompStat"), compstat_columns=_compstat_columns(), compstat=compstat,
         heat_heading=_("Records by weekday and hour"), heat=table.weekday_hour(),
-        weekdays=[_(day) for day in WEEKDAYS],
+        weekdays=weekday_names(),
         groups_heading=_("Top offense groups"),
         groups=[(_group_label(key), str(totals[key])) for key in table.keys[:10]],
         premises_heading=_("Records by premise type"),
@@ -170,7 +174,7 @@ def public_report_data(*, agency: Organisation, area: Area, filters: analytics.F
                "are sums of the counts shown. Groups with every count withheld are left out. Offenses that could "
                "point at a victim are given only as monthly counts, below.") % {"n": smallest},
         compstat_heading=_("CompStat"), compstat_columns=_compstat_columns(), compstat=compstat,
-        heat_heading=_("Records by weekday and hour"), heat=heat, weekdays=[_(day) for day in WEEKDAYS],
+        heat_heading=_("Records by weekday and hour"), heat=heat, weekdays=weekday_names(),
         groups_heading=_("Top offense groups"),
         groups=[(_group_label(g), str(n)) for g, n in sorted(totals.items(), key=lambda item: -item[1])[:10] if n],
         premises_heading=_("Records by premise type"), premises=[(_("Not published"), "")],

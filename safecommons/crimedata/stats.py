@@ -5,7 +5,9 @@
   when the rate did not change. The exact two-sided p-value of that binomial is computed in log space
   (`math.lgamma`), so it stays exact for counts in the hundred thousands.
 - `gi_star`: Getis-Ord Gi* for counts on a grid, with binary weights (a cell and its neighbours).
-- `benjamini_hochberg`: which of many p-values stay significant when the false-discovery rate is held at q.
+- `benjamini_hochberg`: which of many p-values stay significant when the false-discovery rate is held at q;
+  `changes_with_fdr` applies it to all the comparisons of one page.
+- `dispersion`: how much more than a Poisson count a series of counts varies (quasi-Poisson), to widen a test.
 
 No scipy: the few functions needed are short, and each is tested against numbers worked out by hand.
 """
@@ -13,7 +15,7 @@ No scipy: the few functions needed are short, and each is tested against numbers
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -21,7 +23,12 @@ SIGNIFICANCE = 0.05
 # A change is never flagged when both periods together hold fewer records than this: with a handful of
 # records any "doubling" is noise a reader should not be alarmed by, whatever the p-value says.
 MIN_TOTAL = 10
+# Nor when the rate moved by less than a fifth. With thousands of records a change of 3 % is "significant", yet
+# it is within what seasons, holidays and reporting habits move a count by, and no one should re-deploy for it.
+MIN_RELATIVE_CHANGE = 0.20
 FDR_Q = 0.05
+# Fewer equal periods than this say too little about how counts vary: the dispersion is then taken as 1.
+MIN_DISPERSION_PERIODS = 8
 
 
 def _log_binomial_pmf(k: int, n: int, log_p: float, log_q: float) -> float:
@@ -105,38 +112,84 @@ class Change:
     current: int
     previous: int
     p_value: float
-    significant: bool  # p < SIGNIFICANCE and current + previous >= MIN_TOTAL
+    significant: bool  # tested, large enough, and p small enough (alone, or among its page: `changes_with_fdr`)
+    current_days: int = 1
+    previous_days: int = 1
+    dispersion: float = 1.0
 
     @property
-    def difference(self) -> int:
-        return self.current - self.previous
+    def tested(self) -> bool:
+        """Whether the two periods hold records enough to be tested at all (MIN_TOTAL)."""
+        return self.current + self.previous >= MIN_TOTAL
 
     @property
     def percent(self) -> float | None:
-        """The change in per cent of the previous count; None when there was none before."""
-        return None if self.previous == 0 else 100.0 * (self.current - self.previous) / self.previous
+        """The change of the rate (records per day) in per cent of the previous one; None when there was none
+        before. Equal periods: simply the change of the count."""
+        if self.previous == 0:
+            return None
+        before = self.previous / self.previous_days
+        return 100.0 * (self.current / self.current_days - before) / before
+
+    @property
+    def large(self) -> bool:
+        """Whether the rate moved by at least MIN_RELATIVE_CHANGE (anything from nothing counts as large)."""
+        percent = self.percent
+        return percent is None or abs(percent) >= 100.0 * MIN_RELATIVE_CHANGE - 1e-9
 
     @property
     def direction(self) -> str:
         """"up" or "down" when significant, else ""."""
         if not self.significant:
             return ""
-        return "up" if self.current > self.previous else "down"
+        return "up" if self.current * self.previous_days > self.previous * self.current_days else "down"
 
 
 def poisson_change_test(current: int, previous: int, *, current_days: int = 1, previous_days: int = 1,
-                        alpha: float = SIGNIFICANCE, min_total: int = MIN_TOTAL) -> Change:
+                        alpha: float = SIGNIFICANCE, min_total: int = MIN_TOTAL, dispersion: float = 1.0) -> Change:
     """Compare two counts as Poisson rates over periods of the given lengths (equal by default).
 
     Conditional on the total, the current count is Binomial(total, current_days / (current_days +
-    previous_days)) under "no change"; the exact two-sided binomial p-value decides. A change is flagged
-    only when it is significant and the total is at least `min_total`.
+    previous_days)) under "no change"; the exact two-sided binomial p-value decides. With a dispersion φ > 1
+    (counts varying φ times more than Poisson ones), both counts are divided by φ before the test, which
+    widens it as a quasi-Poisson model does. Flagged, as a single test, only when p < alpha, the total is at
+    least `min_total` and the rate moved by at least MIN_RELATIVE_CHANGE; a page of many tests decides with
+    `changes_with_fdr` instead.
     """
-    total = current + previous
+    dispersion = max(1.0, dispersion)
     share = current_days / (current_days + previous_days)
-    p_value = binomial_two_sided_p(current, total, share)
-    return Change(current=current, previous=previous, p_value=p_value,
-                  significant=total >= min_total and p_value < alpha)
+    if dispersion > 1.0:
+        scaled_current, scaled_previous = round(current / dispersion), round(previous / dispersion)
+        p_value = binomial_two_sided_p(scaled_current, scaled_current + scaled_previous, share)
+    else:
+        p_value = binomial_two_sided_p(current, current + previous, share)
+    change = Change(current=current, previous=previous, p_value=p_value, significant=False,
+                    current_days=current_days, previous_days=previous_days, dispersion=dispersion)
+    return replace(change, significant=current + previous >= min_total and change.large and p_value < alpha)
+
+
+def changes_with_fdr(changes: list[Change], q: float = FDR_Q) -> list[Change]:
+    """The changes of one page, flagged together: a change is significant when it is tested (MIN_TOTAL), large
+    (MIN_RELATIVE_CHANGE), and its p-value survives Benjamini-Hochberg at q among all the tested changes.
+
+    Changes with too few records to be tested cannot be flagged whatever their p-value, so they are not counted
+    in the family (conditional on the total, which is all that decides this, the p-value is uniform when
+    nothing changed). Changes too small to flag stay in the family: leaving them out would pick tests by
+    their own outcome."""
+    tested = [i for i, change in enumerate(changes) if change.tested]
+    rejected = benjamini_hochberg(np.array([changes[i].p_value for i in tested]), q)
+    survivors = {i for i, keep in zip(tested, rejected, strict=True) if keep}
+    return [replace(change, significant=i in survivors and change.large) for i, change in enumerate(changes)]
+
+
+def dispersion(counts: list[int]) -> float:
+    """The quasi-Poisson dispersion of counts of equal periods: their variance over their mean (Pearson's
+    chi-square over its degrees of freedom), never below 1; 1 when there are fewer than
+    MIN_DISPERSION_PERIODS counts or none is above zero."""
+    x = np.asarray(counts, dtype=float)
+    if x.size < MIN_DISPERSION_PERIODS or x.mean() <= 0:
+        return 1.0
+    return max(1.0, float(((x - x.mean()) ** 2).sum() / (x.mean() * (x.size - 1))))
 
 
 def two_sided_p_from_z(z: np.ndarray) -> np.ndarray:

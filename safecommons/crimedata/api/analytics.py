@@ -10,11 +10,11 @@ from ninja import Field, Router, Schema
 
 from safecommons.core.api import PUBLIC_DOC, SESSION_ONLY, request_actor
 from safecommons.core.errors import Refused
-from safecommons.crimedata.selectors import analytics
+from safecommons.crimedata.selectors import analytics, queries
+from safecommons.crimedata.selectors import compstat as compstat_selectors
 from safecommons.crimedata.selectors import hotspots as hotspot_selectors
 from safecommons.crimedata.selectors import public as public_selectors
 from safecommons.crimedata.selectors import trends as trend_selectors
-from safecommons.crimedata.views.analytics import query_read
 from safecommons.partners.models import Organisation
 
 router = Router(tags=["crime data"])
@@ -30,17 +30,10 @@ class Refusal(Schema):
 
 def _staff(request) -> tuple:
     actor = request_actor(request)
-    raw = request.GET.get("agency")
-    try:
-        agency_id = int(raw) if raw else None
-    except ValueError:
-        agency_id = None
-    agency = analytics.analytics_agency(actor=actor, agency_id=agency_id)
-    neighborhoods = {area.pk: area.name for area in analytics.neighborhoods_of(agency=agency)}
-    query = query_read(request.GET, neighborhoods=neighborhoods)
-    if query.error:
-        raise Refused(query.error)
-    return actor, agency, query
+    staff = queries.staff_query_read(actor=actor, params=request.GET)
+    if staff.query.error:
+        raise Refused(staff.query.error)
+    return actor, staff.agency, staff.query
 
 
 class FiltersOut(Schema):
@@ -117,7 +110,9 @@ class ChangeOut(Schema):
     count: int | None = Field(description="The comparison period's count; null when withheld (public).")
     change_percent: float | None
     p_value: float | None
-    flag: str = Field(description="\"up\" or \"down\" when significant and not tiny, else \"\".")
+    flag: str = Field(description="\"up\" or \"down\" when the change holds up among all the page's "
+                                  "comparisons (false-discovery rate 0.05), is at least 20 % and rests on at "
+                                  "least 10 records, else \"\".")
 
 
 class CompstatRowOut(Schema):
@@ -131,8 +126,8 @@ class PeriodOut(Schema):
     name: str = Field(description="7d, 28d or ytd")
     start: date
     end: date
-    prior_start: date
-    prior_end: date
+    prior_start: date | None = Field(description="null for the year to date, which is compared with last year only")
+    prior_end: date | None
     last_year_start: date
     last_year_end: date
     rows: list[CompstatRowOut]
@@ -152,23 +147,26 @@ def _change(count, change) -> dict:
 
 
 def _period(period, rows) -> dict:
+    prior = period.prior
     return {"name": period.name, "start": period.current.start, "end": period.current.end,
-            "prior_start": period.prior.start, "prior_end": period.prior.end,
+            "prior_start": prior and prior.start, "prior_end": prior and prior.end,
             "last_year_start": period.last_year.start, "last_year_end": period.last_year.end, "rows": rows}
 
 
 @router.get("/analytics/compstat", response={200: CompstatOut, 400: Refusal}, auth=SESSION_ONLY,
             url_name="crime_analytics_compstat", description=FILTER_DOC + " `as_of`: the last day (default yesterday).")
 def compstat(request):
-    """Last 7 days, last 28 days and year to date, per offense group and in total, each against the period
-    before and the same dates a year before; flagged only when significant (exact test, p < 0.05) and both
-    periods hold at least 10 records together."""
+    """Last 7 days and last 28 days against the period just before and the same weeks a year before (364 days
+    earlier), the year to date against as many days of last year; per offense group and in total. A change is
+    flagged only when its exact test (widened by the group's week-to-week dispersion) holds up with the
+    false-discovery rate at 0.05 across every comparison of the answer, it is at least 20 % and both periods
+    hold at least 10 records together. The year to date's `prior` is empty."""
     actor, agency, query = _staff(request)
-    result = analytics.compstat(actor=actor, agency=agency, as_of=query.as_of,
-                                neighborhood_id=query.filters.neighborhood_id, groups=query.filters.groups)
+    result = compstat_selectors.compstat(actor=actor, agency=agency, as_of=query.as_of,
+                                         neighborhood_id=query.filters.neighborhood_id, groups=query.filters.groups)
     return {"agency_id": agency.pk, "as_of": result.as_of, "neighborhood_id": query.filters.neighborhood_id,
             "periods": [_period(p, [{"offense_group": row.group, "count": row.current,
-                                     "prior": _change(row.prior.previous, row.prior),
+                                     "prior": _change(row.prior and row.prior.previous, row.prior),
                                      "last_year": _change(row.last_year.previous, row.last_year)}
                                     for row in p.rows]) for p in result.periods]}
 

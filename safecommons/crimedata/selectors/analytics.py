@@ -1,4 +1,5 @@
-"""Reads for crime analysts: offense × hour × weekday, counts by area and premise type, CompStat.
+"""Reads for crime analysts: offense × hour × weekday, counts by area and premise type (CompStat is in
+`selectors/compstat.py`, hotspots in `selectors/hotspots.py`).
 
 Staff selectors take the actor and the agency and check "crime.analytics" first; the `*_counts` functions
 below them are the unscoped arithmetic, shared with the public trends (`selectors/trends.py`), which apply
@@ -17,13 +18,20 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from safecommons.core.permissions import Actor, require
 from safecommons.core.roles import AGENCY_ROLES
-from safecommons.crimedata import stats
+from safecommons.crimedata.dates import next_month
 from safecommons.crimedata.models import CrimeRecord, HourlyCount, YearlyCount
 from safecommons.crimedata.nibrs import OFFENSES, OffenseGroup
+from safecommons.crimedata.selectors import compstat as compstat_selectors
+from safecommons.crimedata.selectors.compstat import (  # noqa: F401 - re-exported for the public trends
+    Period,
+    compstat_daily_counts,
+    compstat_windows,
+    period_counts,
+)
 from safecommons.partners.models import Organisation, OrganisationKind
 from safecommons.places.models import Area, AreaKind
 
@@ -147,10 +155,6 @@ def key_label(key: str, by: str) -> str:
         return key
 
 
-def next_month(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
-
-
 def whole_months(start: date, end: date) -> tuple[date, date] | None:
     """[first, stop): the first days of the months wholly inside start..end, or None when there are none."""
     first = start if start.day == 1 else next_month(start.replace(day=1))
@@ -223,7 +227,8 @@ class CountRow:
     count: int
 
 
-def _filtered_records(agency_id: int, filters: Filters):
+def records_matching(*, agency_id: int, filters: Filters) -> QuerySet[CrimeRecord]:
+    """The agency's records of the filters' dates, groups and neighborhood, unscoped."""
     records = CrimeRecord.objects.filter(agency_id=agency_id, occurred_date__gte=filters.start,
                                          occurred_date__lte=filters.end)
     if filters.groups:
@@ -235,7 +240,7 @@ def _filtered_records(agency_id: int, filters: Filters):
 
 def area_group_counts(*, agency_id: int, filters: Filters) -> dict[tuple[int | None, str], int]:
     """(neighborhood id or None, offense group) → records, unscoped."""
-    rows = (_filtered_records(agency_id, filters).values_list("neighborhood_id", "offense_group")
+    rows = (records_matching(agency_id=agency_id, filters=filters).values_list("neighborhood_id", "offense_group")
             .annotate(n=Count("id")).order_by())
     return {(area_id, group): n for area_id, group, n in rows}
 
@@ -258,162 +263,30 @@ def area_counts(*, actor: Actor, agency: Organisation, filters: Filters) -> list
 def premise_counts(*, actor: Actor, agency: Organisation, filters: Filters) -> list[CountRow]:
     """Records per premise type as the source names it (most first); "" for records without one."""
     require(actor, "crime.analytics", agency)
-    rows = (_filtered_records(agency.pk, filters).values_list("premise_type").annotate(n=Count("id")).order_by())
+    rows = (records_matching(agency_id=agency.pk, filters=filters).values_list("premise_type")
+            .annotate(n=Count("id")).order_by())
     out = [CountRow(key=premise, label=premise, count=n) for premise, n in rows]
     out.sort(key=lambda row: (row.key == "", -row.count, row.label))
     return out
 
 
-# --- CompStat
-
-
-@dataclass(frozen=True)
-class Period:
-    start: date
-    end: date  # included
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-
-def year_back(day: date) -> date:
-    """The same date a year earlier (29 February becomes the 28th)."""
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:
-        return day.replace(year=day.year - 1, day=28)
-
-
-PERIOD_NAMES = ("7d", "28d", "ytd")
+# --- CompStat: in `selectors/compstat.py`. The public trends (`selectors/trends.py`) read these names here.
 
 
 def compstat_periods(as_of: date) -> dict[str, tuple[Period, Period, Period]]:
-    """Per CompStat period: (the period ending on `as_of`, the one of equal length just before it, the same
-    dates a year earlier)."""
+    """Per CompStat period: (the period ending on `as_of`, the one of equal length just before it, the period
+    a year earlier as `compstat.compstat_windows` has it). The year to date's period before is given too, for
+    the public trends; the staff CompStat does not compare with it."""
     out = {}
-    for name in PERIOD_NAMES:
-        current = (Period(as_of.replace(month=1, day=1), as_of) if name == "ytd"
-                   else Period(as_of - timedelta(days=int(name[:-1]) - 1), as_of))
-        prior = Period(current.start - timedelta(days=current.days), current.start - timedelta(days=1))
-        last_year = Period(year_back(current.start), year_back(current.end))
-        out[name] = (current, prior, last_year)
+    for name, windows in compstat_windows(as_of).items():
+        current = windows.current
+        prior = windows.prior or current.shifted(current.days)
+        out[name] = (current, prior, windows.last_year)
     return out
 
 
-@dataclass(frozen=True)
-class CompstatRow:
-    """One offense group (or "" for all together) in one period: the count now, and its two comparisons."""
-
-    group: str
-    current: int
-    prior: stats.Change
-    last_year: stats.Change
-
-
-@dataclass(frozen=True)
-class CompstatPeriod:
-    name: str  # "7d", "28d", "ytd"
-    current: Period
-    prior: Period
-    last_year: Period
-    rows: list[CompstatRow]  # the total first, then groups by current count
-
-    @property
-    def total(self) -> CompstatRow:
-        return self.rows[0]
-
-
-@dataclass(frozen=True)
-class Compstat:
-    as_of: date
-    periods: list[CompstatPeriod]
-
-
-def compstat_daily_counts(*, agency_id: int, since: date, until: date, neighborhood_id: int | None = None,
-                          groups: frozenset[str] = frozenset()) -> dict[tuple[date, str], int]:
-    """(local date, offense group) → records, unscoped."""
-    records = CrimeRecord.objects.filter(agency_id=agency_id, occurred_date__gte=since, occurred_date__lte=until)
-    if neighborhood_id is not None:
-        records = records.filter(neighborhood_id=neighborhood_id)
-    if groups:
-        records = records.filter(offense_group__in=sorted(groups))
-    rows = records.values_list("occurred_date", "offense_group").annotate(n=Count("id")).order_by()
-    return {(day, group): n for day, group, n in rows}
-
-
-def period_counts(daily: dict[tuple[date, str], int], period: Period) -> dict[str, int]:
-    """Offense group → records in `period`, from daily counts."""
-    out: dict[str, int] = defaultdict(int)
-    for (day, group), n in daily.items():
-        if period.start <= day <= period.end:
-            out[group] += n
-    return dict(out)
-
-
-def compstat_row(group: str, counts: tuple[int, int, int], periods: tuple[Period, Period, Period]) -> CompstatRow:
-    """A row from its three counts (now, the period before, a year before) and the three periods."""
-    now, before, year_ago = counts
-    current, prior, last_year = periods
-    return CompstatRow(
-        group=group, current=now,
-        prior=stats.poisson_change_test(now, before, current_days=current.days, previous_days=prior.days),
-        last_year=stats.poisson_change_test(now, year_ago, current_days=current.days,
-                                            previous_days=last_year.days))
-
-
-def compstat_from_daily(daily: dict[tuple[date, str], int], *, as_of: date) -> Compstat:
-    """CompStat from daily counts: per period, the total row, then one row per group (most records first)."""
-    periods = []
-    for name, triple in compstat_periods(as_of).items():
-        now, before, year_ago = (period_counts(daily, period) for period in triple)
-        rows = [compstat_row(group, (now.get(group, 0), before.get(group, 0), year_ago.get(group, 0)), triple)
-                for group in sorted(set(now) | set(before) | set(year_ago))]
-        rows.sort(key=lambda r: (-r.current, r.group))
-        total = compstat_row("", (sum(now.values()), sum(before.values()), sum(year_ago.values())), triple)
-        periods.append(CompstatPeriod(name=name, current=triple[0], prior=triple[1], last_year=triple[2],
-                                      rows=[total, *rows]))
-    return Compstat(as_of=as_of, periods=periods)
-
-
 def compstat_window(as_of: date) -> tuple[date, date]:
-    """The dates any CompStat period of `as_of` reaches."""
+    """The dates any CompStat period of `as_of` reaches (those of `compstat_periods` included)."""
+    since, until = compstat_selectors.compstat_window(as_of)
     spans = [p for triple in compstat_periods(as_of).values() for p in triple]
-    return min(p.start for p in spans), max(p.end for p in spans)
-
-
-def compstat(*, actor: Actor, agency: Organisation, as_of: date, neighborhood_id: int | None = None,
-             groups: frozenset[str] = frozenset()) -> Compstat:
-    """Last 7 days, last 28 days and year to date up to `as_of`, per offense group and in total, each against
-    the period just before and the same dates last year, with changes flagged only when significant and not
-    tiny (see `stats.poisson_change_test`)."""
-    require(actor, "crime.analytics", agency)
-    since, until = compstat_window(as_of)
-    daily = compstat_daily_counts(agency_id=agency.pk, since=since, until=until, neighborhood_id=neighborhood_id,
-                                  groups=groups)
-    return compstat_from_daily(daily, as_of=as_of)
-
-
-@dataclass(frozen=True)
-class WeeklySeries:
-    """Records per week for the 52 weeks up to `as_of`, and for the 52 weeks a year (364 days) before, so
-    that each week of one lines up with the same weekdays of the other."""
-
-    week_ends: list[date]
-    current: list[int]
-    year_before: list[int]
-
-
-def weekly_counts(*, actor: Actor, agency: Organisation, as_of: date, neighborhood_id: int | None = None,
-                  groups: frozenset[str] = frozenset()) -> WeeklySeries:
-    """Weekly records up to `as_of` and a year earlier (for CompStat's trend line)."""
-    require(actor, "crime.analytics", agency)
-    weeks = 52
-    first = as_of - timedelta(days=7 * weeks * 2 - 1)
-    daily = compstat_daily_counts(agency_id=agency.pk, since=first, until=as_of, neighborhood_id=neighborhood_id,
-                                  groups=groups)
-    per_week = [0] * (weeks * 2)
-    for (day, _group), n in daily.items():
-        per_week[(day - first).days // 7] += n
-    ends = [as_of - timedelta(days=7 * (weeks - 1 - k)) for k in range(weeks)]
-    return WeeklySeries(week_ends=ends, current=per_week[weeks:], year_before=per_week[:weeks])
+    return min(since, *(p.start for p in spans)), max(until, *(p.end for p in spans))

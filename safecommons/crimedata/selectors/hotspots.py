@@ -19,8 +19,7 @@ from shapely.geometry import MultiPoint, mapping
 
 from safecommons.core.permissions import Actor, require
 from safecommons.crimedata import stats
-from safecommons.crimedata.models import CrimeRecord
-from safecommons.crimedata.selectors.analytics import Filters
+from safecommons.crimedata.selectors.analytics import Filters, records_matching
 from safecommons.partners.models import Organisation
 from safecommons.places.models import Area, AreaKind
 
@@ -65,12 +64,7 @@ class Hotspots:
 
 
 def _cell_counts(agency_id: int, filters: Filters, resolution: int) -> tuple[dict[str, int], int]:
-    records = CrimeRecord.objects.filter(agency_id=agency_id, occurred_date__gte=filters.start,
-                                         occurred_date__lte=filters.end)
-    if filters.groups:
-        records = records.filter(offense_group__in=sorted(filters.groups))
-    if filters.neighborhood_id is not None:
-        records = records.filter(neighborhood_id=filters.neighborhood_id)
+    records = records_matching(agency_id=agency_id, filters=filters)
     counts: dict[str, int] = defaultdict(int)
     unplaced = 0
     for cell, n in records.values_list("h3_cell").annotate(n=Count("id")).order_by():

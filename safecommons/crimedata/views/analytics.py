@@ -7,105 +7,43 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
-from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from safecommons.core import charts
 from safecommons.core.csvsafe import csv_row
 from safecommons.core.errors import Refused
 from safecommons.core.permissions import actor_for_user
-from safecommons.crimedata import pdf
+from safecommons.crimedata import exports, pdf
+from safecommons.crimedata.exports import (  # noqa: F401 - also read by the public part below and elsewhere
+    bars_chart,
+    heat_chart,
+    hour_names,
+    key_hour_chart,
+    period_labels,
+    weekday_names,
+    weekly_chart,
+)
 from safecommons.crimedata.nibrs import OffenseGroup
-from safecommons.crimedata.selectors import analytics
+from safecommons.crimedata.selectors import analytics, queries
+from safecommons.crimedata.selectors import compstat as compstat_selectors
 from safecommons.crimedata.selectors import hotspots as hotspot_selectors
 from safecommons.crimedata.selectors import public as public_selectors
 from safecommons.crimedata.selectors import trends as trend_selectors
+from safecommons.crimedata.selectors.queries import Query, default_as_of, query_read  # noqa: F401 - old names
 from safecommons.places.models import Area
-
-DEFAULT_DAYS = 365
-MAX_DAYS = 366 * 10
-
-
-def weekday_names() -> list[str]:
-    return [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
-
-
-def hour_names() -> list[str]:
-    return [f"{hour:02d}" for hour in range(24)]
-
-
-def default_as_of() -> date:
-    """The last whole day."""
-    return timezone.localdate() - timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class Query:
-    """A request's filters, read and checked."""
-
-    filters: analytics.Filters
-    as_of: date
-    group: str
-    error: str
-
-
-def _day(raw: str | None, default: date) -> date:
-    return date.fromisoformat(raw) if raw else default
-
-
-def query_read(params, *, neighborhoods: dict[int, str] | None = None) -> Query:
-    """Filters from GET parameters: start, end (ISO dates), group, neighborhood (an area id), by (group, code),
-    as_of. Anything wrong falls back to the default and says so in `error`."""
-    error = ""
-    as_of = default_as_of()
-    try:
-        as_of = _day(params.get("as_of"), as_of)
-        end = _day(params.get("end"), as_of)
-        start = _day(params.get("start"), end - timedelta(days=DEFAULT_DAYS - 1))
-        if start > end or (end - start).days > MAX_DAYS:
-            raise ValueError
-    except ValueError:
-        as_of = default_as_of()
-        end, start = as_of, as_of - timedelta(days=DEFAULT_DAYS - 1)
-        error = _("Give a start date before the end date, at most ten years apart (YYYY-MM-DD).")
-    group = params.get("group") or ""
-    if group and group not in OffenseGroup.values:
-        group, error = "", _("Choose an offense group from the list.")
-    neighborhood_id = None
-    if params.get("neighborhood"):
-        try:
-            neighborhood_id = int(params["neighborhood"])
-        except ValueError:
-            neighborhood_id = -1
-        if neighborhoods is not None and neighborhood_id not in neighborhoods:
-            neighborhood_id, error = None, _("Choose a neighborhood from the list.")
-    by = params.get("by") or analytics.BY_GROUP
-    if by not in (analytics.BY_GROUP, analytics.BY_CODE):
-        by = analytics.BY_GROUP
-    filters = analytics.Filters(start=start, end=end, groups=frozenset([group]) if group else frozenset(),
-                                neighborhood_id=neighborhood_id, by=by)
-    return Query(filters=filters, as_of=as_of, group=group, error=error)
 
 
 def _staff(request):
     """(actor, agency, neighborhoods {id: name}, query) of a staff request; PermissionDenied for others."""
     actor = actor_for_user(request.user)
-    raw_agency = request.GET.get("agency")
-    try:
-        agency_id = int(raw_agency) if raw_agency else None
-    except ValueError:
-        agency_id = None
-    agency = analytics.analytics_agency(actor=actor, agency_id=agency_id)
-    neighborhoods = {area.pk: area.name for area in analytics.neighborhoods_of(agency=agency)}
-    return actor, agency, neighborhoods, query_read(request.GET, neighborhoods=neighborhoods)
+    staff = queries.staff_query_read(actor=actor, params=request.GET)
+    return actor, staff.agency, staff.neighborhoods, staff.query
 
 
 def _context(request, actor, agency, neighborhoods, query) -> dict:
@@ -116,60 +54,6 @@ def _context(request, actor, agency, neighborhoods, query) -> dict:
         "groups": [(group.value, group.label) for group in OffenseGroup], "error": query.error,
         "querystring": params.urlencode(),
     }
-
-
-# --- Charts and tables, shared by the pages, the downloads and the report
-
-
-def heat_chart(table: analytics.HeatTable) -> str:
-    return charts.heat_grid_svg(rows=weekday_names(), columns=hour_names(), values=table.weekday_hour(),
-                                title=_("Records by weekday and hour"),
-                                description=_("One cell per weekday and hour of the day, darker for more records."))
-
-
-def key_hour_chart(table: analytics.HeatTable) -> str:
-    return charts.heat_grid_svg(rows=[analytics.key_label(key, table.by) for key in table.keys],
-                                columns=hour_names(), values=table.key_hour(),
-                                title=_("Records by offense and hour"),
-                                description=_("One row per offense, one cell per hour of the day."))
-
-
-def weekly_chart(weekly: analytics.WeeklySeries) -> str:
-    return charts.line_chart_svg(
-        labels=[day.strftime("%m-%d") for day in weekly.week_ends],
-        series={_("Last 52 weeks"): weekly.current, _("A year before"): weekly.year_before},
-        title=_("Records per week"),
-        description=_("Records in each of the 52 weeks up to the chosen day, and in the same weeks a year before."))
-
-
-def bars_chart(rows: list[analytics.CountRow], title: str, empty_label: str) -> str:
-    return charts.bar_chart_svg(labels=[row.label or empty_label for row in rows][:20],
-                                values=[row.count for row in rows][:20], title=title, description=title)
-
-
-def _heat_csv(table: analytics.HeatTable) -> list[list]:
-    rows = [["offense", "label", "weekday", "hour", "count"]]
-    for (key, weekday, hour), n in sorted(table.counts.items(), key=lambda item: (item[0][0], item[0][1],
-                                                                                  -1 if item[0][2] is None
-                                                                                  else item[0][2])):
-        rows.append([key, analytics.key_label(key, table.by), weekday, "" if hour is None else hour, n])
-    return rows
-
-
-def _compstat_csv(result: analytics.Compstat) -> list[list]:
-    rows = [["period", "from", "to", "offense_group", "count", "prior_count", "prior_change_pct", "prior_p",
-             "prior_flag", "last_year_count", "last_year_change_pct", "last_year_p", "last_year_flag"]]
-    for period in result.periods:
-        for row in period.rows:
-            rows.append([period.name, period.current.start, period.current.end, row.group or "total", row.current,
-                         row.prior.previous, _pct(row.prior.percent), f"{row.prior.p_value:.4g}",
-                         row.prior.direction, row.last_year.previous, _pct(row.last_year.percent),
-                         f"{row.last_year.p_value:.4g}", row.last_year.direction])
-    return rows
-
-
-def _pct(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}"
 
 
 def _csv_response(rows: list[list], name: str) -> HttpResponse:
@@ -208,11 +92,11 @@ def overview(request):
 @login_required
 def compstat_page(request):
     actor, agency, neighborhoods, query = _staff(request)
-    result = analytics.compstat(actor=actor, agency=agency, as_of=query.as_of,
-                                neighborhood_id=query.filters.neighborhood_id, groups=query.filters.groups)
+    result = compstat_selectors.compstat(actor=actor, agency=agency, as_of=query.as_of,
+                                         neighborhood_id=query.filters.neighborhood_id, groups=query.filters.groups)
     context = _context(request, actor, agency, neighborhoods, query)
     labels = {g.value: g.label for g in OffenseGroup}
-    weekly = analytics.weekly_counts(actor=actor, agency=agency, as_of=query.as_of,
+    weekly = compstat_selectors.weekly_counts(actor=actor, agency=agency, as_of=query.as_of,
                                      neighborhood_id=query.filters.neighborhood_id, groups=query.filters.groups)
     context.update({"weekly_svg": weekly_chart(weekly), "weekly": list(zip(weekly.week_ends, weekly.current,
                                                                            weekly.year_before, strict=True))})
@@ -221,10 +105,6 @@ def compstat_page(request):
          [(labels.get(row.group, row.group) if row.group else _("All offenses"), row) for row in period.rows])
         for period in result.periods]})
     return render(request, "crimedata/analytics_compstat.html", context, status=400 if query.error else 200)
-
-
-def period_labels() -> dict[str, str]:
-    return {"7d": _("Last 7 days"), "28d": _("Last 28 days"), "ytd": _("Year to date")}
 
 
 def _resolution(request) -> int:
@@ -264,20 +144,17 @@ def export_csv(request, table: str):
         raise Http404(table)
     actor, agency, _neighborhoods, query = _staff(request)
     if table == "heat":
-        rows = _heat_csv(analytics.heat_table(actor=actor, agency=agency, filters=query.filters))
+        rows = exports.heat_rows(analytics.heat_table(actor=actor, agency=agency, filters=query.filters))
     elif table in ("areas", "premises"):
         select = analytics.area_counts if table == "areas" else analytics.premise_counts
-        rows = [["key", "label", "count"]] + [[r.key, r.label, r.count]
-                                              for r in select(actor=actor, agency=agency, filters=query.filters)]
+        rows = exports.count_rows(select(actor=actor, agency=agency, filters=query.filters))
     elif table == "compstat":
-        rows = _compstat_csv(analytics.compstat(actor=actor, agency=agency, as_of=query.as_of,
-                                                neighborhood_id=query.filters.neighborhood_id,
-                                                groups=query.filters.groups))
+        rows = exports.compstat_rows(compstat_selectors.compstat(actor=actor, agency=agency, as_of=query.as_of,
+                                                                 neighborhood_id=query.filters.neighborhood_id,
+                                                                 groups=query.filters.groups))
     else:
-        result = hotspot_selectors.hotspots(actor=actor, agency=agency, filters=query.filters,
-                                            resolution=_resolution(request))
-        rows = [["h3_cell", "resolution", "count", "gi_star_z", "p_value", "kind"]] + [
-            [c.cell, result.resolution, c.count, c.z, f"{c.p:.4g}", c.kind] for c in result.cells]
+        rows = exports.hotspot_rows(hotspot_selectors.hotspots(actor=actor, agency=agency, filters=query.filters,
+                                                               resolution=_resolution(request)))
     return _csv_response(rows, f"crime-{table}-{query.filters.start}-{query.filters.end}")
 
 
