@@ -101,6 +101,11 @@ def test_the_compstat_page_and_api_agree(client_for, people, world):
     data = client.get("/api/crime/analytics/compstat", RANGE).json()
     ytd = {p["name"]: p for p in data["periods"]}["ytd"]
     assert ytd["rows"][0]["offense_group"] == "" and ytd["rows"][0]["count"] == 60
+    # The year to date is compared with last year only: no period before, on the page or in the API.
+    assert ytd["prior_start"] is None and all(row["prior"]["count"] is None for row in ytd["rows"])
+    assert page.count("Period before (") == 2
+    csv_rows = client.get("/crime/analytics/export/compstat.csv", RANGE).content.decode().splitlines()
+    assert all(line.split(",")[5] == "" for line in csv_rows if line.startswith("ytd,"))
 
 
 def test_the_hotspot_page_carries_its_map_data_and_loads_nothing_from_elsewhere(client_for, people, world):
