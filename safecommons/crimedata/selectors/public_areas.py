@@ -140,6 +140,15 @@ class GroupMonthTable:
         return all(c.withheld for row in self.areas for c in row.counts) and all(c.withheld for c in self.total)
 
 
+def month_counts_query(*, agency_id: int, groups: list[str], months: list[date]):
+    """(neighborhood id, group, month, records) of the agency's records of `groups` in `months`: one query
+    bounded by the agency and the dates, on the (agency, offense group, date) or (agency, date) index."""
+    return (CrimeRecord.objects.filter(agency_id=agency_id, offense_group__in=groups, occurred_date__gte=months[0],
+                                       occurred_date__lt=next_month(months[-1]), neighborhood_id__isnull=False)
+            .annotate(month=TruncMonth("occurred_date")).values_list("neighborhood_id", "offense_group", "month")
+            .annotate(n=Count("pk")).order_by())
+
+
 def area_month_tables(*, agency_id: int, groups: Iterable[str], months: list[date], min_count: Mapping[str, int],
                       area_id: int | None = None) -> list[GroupMonthTable]:
     """The published table of each of `groups` (groups the agency shows only as area counts) for `months`,
@@ -151,13 +160,7 @@ def area_month_tables(*, agency_id: int, groups: Iterable[str], months: list[dat
     names = dict(Area.objects.filter(agency_id=agency_id, kind=AreaKind.NEIGHBORHOOD).order_by("name")
                  .values_list("pk", "name"))
     order = sorted(names, key=lambda pk: (names[pk], pk))
-    # One bounded query: the agency's records of these groups in these months, on the (agency, offense group,
-    # date) index, counted per neighborhood, group and month.
-    rows = (CrimeRecord.objects.filter(agency_id=agency_id, offense_group__in=[g.value for g in wanted],
-                                       occurred_date__gte=months[0], occurred_date__lt=next_month(months[-1]),
-                                       neighborhood_id__isnull=False)
-            .annotate(month=TruncMonth("occurred_date")).values_list("neighborhood_id", "offense_group", "month")
-            .annotate(n=Count("pk")).order_by())
+    rows = month_counts_query(agency_id=agency_id, groups=[g.value for g in wanted], months=months)
     numbers: dict[tuple[int, str, date], int] = {}
     for neighborhood, group, month, n in rows:
         month = month.date() if isinstance(month, datetime) else month
