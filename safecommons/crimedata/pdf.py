@@ -79,9 +79,6 @@ def _change_text(change) -> str:
     return f"{percent} {flag}".strip()
 
 
-_period_labels = period_labels  # the old name, still read below
-
-
 def _compstat_columns() -> list[str]:
     return [_("Offense group"), _("Now"), _("Period before"), _("Change"), _("A year before"), _("Change")]
 
@@ -145,7 +142,7 @@ def public_report_data(*, agency: Organisation, area: Area, filters: analytics.F
     def shown(value: int | None) -> str:
         return _("withheld") if value is None else str(value)
 
-    labels = _period_labels()
+    labels = period_labels()
     compstat = []
     for period in trends.compstat:
         rows = []

@@ -20,7 +20,7 @@ from safecommons.core.csvsafe import csv_row
 from safecommons.core.errors import Refused
 from safecommons.core.permissions import actor_for_user
 from safecommons.crimedata import exports, pdf
-from safecommons.crimedata.exports import (  # noqa: F401 - also read by the public part below and elsewhere
+from safecommons.crimedata.exports import (
     bars_chart,
     heat_chart,
     hour_names,
@@ -35,7 +35,6 @@ from safecommons.crimedata.selectors import compstat as compstat_selectors
 from safecommons.crimedata.selectors import hotspots as hotspot_selectors
 from safecommons.crimedata.selectors import public as public_selectors
 from safecommons.crimedata.selectors import trends as trend_selectors
-from safecommons.crimedata.selectors.queries import Query, default_as_of, query_read  # noqa: F401 - old names
 from safecommons.places.models import Area
 
 
