@@ -105,3 +105,20 @@ def test_a_chunk_the_database_refuses_fails_the_run_and_what_earlier_chunks_wrot
     assert summary_of(agency) == recount(agency)
     run.refresh_from_db()
     assert (run.status, run.rows_read, run.inserted) == (ImportRun.Status.FAILED, 300, 200)
+
+
+def test_a_file_unreadable_halfway_fails_the_run_after_the_chunks_before_are_written_and_counted(agency, tmp_path):
+    path = csv_write(tmp_path / "export.csv", BOSTON_HEADER, boston_rows(400))
+    lines = path.read_bytes().split(b"\n")
+    lines[330] = lines[330].replace(b"MAIN ST", b"MAIN \xff ST").replace(b"ELM ST", b"ELM \xff ST").replace(
+        b"OAK AVE", b"OAK \xff AVE")
+    path.write_bytes(b"\n".join(lines))
+
+    run = crime_import_file(actor=None, agency=agency, path=path, mapping=BOSTON, chunk_rows=100)
+
+    assert run.status == ImportRun.Status.FAILED
+    assert "not utf-8-sig text" in run.error, run.error
+    stored = CrimeRecord.objects.filter(agency=agency).count()
+    assert stored == run.inserted and stored % 100 == 0 and 100 <= stored <= 300
+    assert stored <= run.rows_read < 330
+    assert summary_of(agency) == recount(agency)
