@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import logging
 import queue
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -534,7 +535,7 @@ def crime_import_execute(*, run: ImportRun, path: str | Path, progress: Progress
             run.total_bytes = reader.total_bytes
             _save_progress(run, ["total_bytes"])
             mapping.check_header(reader.header)
-            with _fewer_collections():
+            with _interpreter_tuned():
                 _import_rows(run=run, reader=reader, mapping=mapping, months=months, unmapped=unmapped,
                              progress=progress, chunk_rows=chunk_rows)
     except (MappingError, ReadError) as exc:
@@ -654,34 +655,43 @@ class _SaverThread:
             raise self.error
 
 
-_gc_lock = threading.Lock()
-_gc_users = 0
-_gc_threshold: tuple[int, int, int] | None = None
+_tuning_lock = threading.Lock()
+_tuning_users = 0
+_interpreter_defaults: tuple[tuple[int, int, int], float] | None = None
 GC_YOUNG_THRESHOLD = 100_000  # allocations between two collections of the youngest generation (Python's: 700)
+SWITCH_INTERVAL = 0.0005  # seconds a thread may hold the interpreter while another waits (Python's: 0.005)
 
 
 @contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Run the cyclic garbage collector less often while rows are imported.
+def _interpreter_tuned() -> Iterator[None]:
+    """Two interpreter settings for the time rows are imported; both process-wide, hence counted: the
+    defaults come back when the last import running in the process ends.
 
-    Every row allocates a few lists, and a chunk keeps ten thousand of them alive: at Python's default the
-    collector walks them again and again, a fifth of the Python time measured. The rows hold no reference
-    cycles (reference counting frees them), so fewer collections cost no memory. Process-wide, hence
-    counted: the default comes back when the last import running in the process ends.
+    The cyclic garbage collector runs less often. Every row allocates a few lists, and a chunk keeps ten
+    thousand of them alive: at Python's default the collector walks them again and again, a fifth of the
+    Python time measured. The rows hold no reference cycles (reference counting frees them), so fewer
+    collections cost no memory.
+
+    Threads hand the interpreter over sooner. The thread writing chunks needs it only briefly, between
+    waits on the database, and at the default it queued up to 5 ms behind the thread reading rows each time
+    (the import measured 7-12 % faster at 0.5 ms).
     """
-    global _gc_users, _gc_threshold
-    with _gc_lock:
-        if _gc_users == 0:
-            _gc_threshold = gc.get_threshold()
-            gc.set_threshold(max(GC_YOUNG_THRESHOLD, _gc_threshold[0]), *_gc_threshold[1:])
-        _gc_users += 1
+    global _tuning_users, _interpreter_defaults
+    with _tuning_lock:
+        if _tuning_users == 0:
+            _interpreter_defaults = (gc.get_threshold(), sys.getswitchinterval())
+            threshold, interval = _interpreter_defaults
+            gc.set_threshold(max(GC_YOUNG_THRESHOLD, threshold[0]), *threshold[1:])
+            sys.setswitchinterval(min(SWITCH_INTERVAL, interval))
+        _tuning_users += 1
     try:
         yield
     finally:
-        with _gc_lock:
-            _gc_users -= 1
-            if _gc_users == 0 and _gc_threshold is not None:
-                gc.set_threshold(*_gc_threshold)
+        with _tuning_lock:
+            _tuning_users -= 1
+            if _tuning_users == 0 and _interpreter_defaults is not None:
+                gc.set_threshold(*_interpreter_defaults[0])
+                sys.setswitchinterval(_interpreter_defaults[1])
 
 
 def _import_rows(*, run: ImportRun, reader: RowReader, mapping: Mapping, months: set[date], unmapped: Counter,

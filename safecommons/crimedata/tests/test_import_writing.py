@@ -5,6 +5,8 @@ written in turn on the test's connection."""
 
 from __future__ import annotations
 
+import gc
+import sys
 import threading
 from collections import Counter
 
@@ -122,3 +124,22 @@ def test_a_file_unreadable_halfway_fails_the_run_after_the_chunks_before_are_wri
     assert stored == run.inserted and stored % 100 == 0 and 100 <= stored <= 300
     assert stored <= run.rows_read < 330
     assert summary_of(agency) == recount(agency)
+
+
+def test_the_interpreter_settings_an_import_changes_come_back_after_it(agency, tmp_path, monkeypatch):
+    before = (gc.get_threshold(), sys.getswitchinterval())
+    during = []
+    real_save = imports._ChunkSaver.save
+
+    def save(self, chunk):
+        during.append((gc.get_threshold()[0], sys.getswitchinterval()))
+        real_save(self, chunk)
+
+    monkeypatch.setattr(imports._ChunkSaver, "save", save)
+    path = csv_write(tmp_path / "export.csv", BOSTON_HEADER, boston_rows(50))
+
+    run = crime_import_file(actor=None, agency=agency, path=path, mapping=BOSTON)
+
+    assert run.status == ImportRun.Status.DONE, run.error
+    assert during == [(max(imports.GC_YOUNG_THRESHOLD, before[0][0]), min(imports.SWITCH_INTERVAL, before[1]))]
+    assert (gc.get_threshold(), sys.getswitchinterval()) == before
