@@ -3,15 +3,15 @@ upsert by (agency, source id), report every rejected row, and keep the hourly su
 
 The work per row is kept small (a closure compiled once per mapping and file, caches for the values that
 repeat: offenses, dates, addresses, grid cells), and what can be done for a whole chunk at once is done so:
-projecting x/y to latitude and longitude, finding neighborhoods, writing to the database (on PostgreSQL a
-COPY into a staging table and one INSERT … ON CONFLICT per chunk). Memory holds one chunk, never the file.
+projecting x/y to latitude and longitude, finding neighborhoods. Writing the chunks to the database is
+`import_writing`'s (on PostgreSQL a binary COPY per chunk, written beside the reading). Memory holds a few
+chunks, never the file.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
-import queue
 import sys
 import threading
 from collections import Counter
@@ -36,9 +36,17 @@ from safecommons.core.errors import Refused
 from safecommons.core.permissions import Actor, require
 from safecommons.crimedata import generalise, nibrs
 from safecommons.crimedata.mapping import Mapping, MappingError, mapping_from_dict, offense_key
-from safecommons.crimedata.models import CrimeRecord, ImportRejection, ImportRun
+from safecommons.crimedata.models import CrimeRecord, ImportRun
 from safecommons.crimedata.readers import ReadError, RowReader, reader_open
-from safecommons.crimedata.services.summary import hourly_counts_refresh, month_of
+from safecommons.crimedata.services.import_writing import (
+    Chunk,
+    ChunkSaver,
+    Progress,
+    SaverThread,
+    run_progress_save,
+    unmapped_summary,
+)
+from safecommons.crimedata.services.summary import hourly_counts_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -47,28 +55,11 @@ BOUNDS_MARGIN_DEG = 0.1  # around the agency's areas: about 10 km, room for a re
 FUTURE_SLACK = timedelta(days=1)
 ANALYZE_AFTER_ROWS = 100_000  # records written by one run, after which their table is analysed
 CACHE_LIMIT = 200_000  # entries per cache, so that a file of unique values cannot grow one without end
-UNMAPPED_LIMIT = 1_000  # distinct unmapped values listed on a run; the rest are counted together
-OTHER_UNMAPPED = "(other values)"
-EXCERPT_CHARS = 300
 ISO_FORMATS = {"%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d",
                "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%z"}
 MAX_LENGTHS = {"offense_source": 200, "address": 200, "block_address": 200, "source_area": 120,
                "premise_type": 80, "status": 60}
 SOURCE_ID_MAX = 120
-
-# The record's columns as written by the import, in the order of the rows it builds.
-COLUMNS = ("source_id", "offense_source", "nibrs_code", "offense_group", "crime_against", "domestic",
-           "child_victim", "occurred_at", "occurred_date", "occurred_hour", "occurred_weekday", "reported_at",
-           "address", "latitude", "longitude", "h3_cell", "block_address", "public_latitude", "public_longitude",
-           "public_h3_cell", "neighborhood_id", "source_area", "premise_type", "status")
-_STAGE_TYPES = {"domestic": "boolean", "child_victim": "boolean", "occurred_at": "timestamptz",
-                "occurred_date": "date", "occurred_hour": "smallint", "occurred_weekday": "smallint",
-                "reported_at": "timestamptz", "latitude": "double precision", "longitude": "double precision",
-                "h3_cell": "bigint", "public_latitude": "double precision", "public_longitude": "double precision",
-                "public_h3_cell": "bigint", "neighborhood_id": "bigint"}
-
-Progress = Callable[[int], None]
-
 
 class RowError(Exception):
     """One row cannot be imported; the message is the reason shown in the report."""
@@ -386,129 +377,7 @@ class _Places:
         return kept
 
 
-# --- Writing a chunk
-
-
-class _Writer:
-    """Writes chunks of records for one run; on PostgreSQL it first tries the short way.
-
-    As long as no chunk of the run has met a record already stored, a chunk is COPY'd straight into the
-    records table (inside a savepoint): that is every chunk of a first import, and of an export of new
-    records only. The first chunk that meets a stored id (the unique constraint stops its COPY at that row)
-    is rolled back to the savepoint and written the long way, and so is every chunk after it: COPY into a
-    staging table, read the months its stored records had, one INSERT … ON CONFLICT. On other databases a
-    chunk goes through `bulk_create(update_conflicts=True)`.
-    """
-
-    def __init__(self, *, agency_id: int, run_id: int):
-        self.agency_id, self.run_id = agency_id, run_id
-        self.direct = True
-
-    def write(self, rows: list[list]) -> tuple[int, int, set[date]]:
-        """(inserted, updated, months the updated records were in before) for one chunk, in the caller's
-        transaction."""
-        if connection.vendor != "postgresql":
-            return _write_other(agency_id=self.agency_id, run_id=self.run_id, rows=rows)
-        if self.direct:
-            import psycopg
-
-            try:
-                with transaction.atomic():  # a savepoint: a refused COPY leaves the chunk's transaction usable
-                    _copy_records(agency_id=self.agency_id, run_id=self.run_id, rows=rows)
-                return len(rows), 0, set()
-            except psycopg.errors.UniqueViolation:
-                self.direct = False
-        return _write_postgresql(agency_id=self.agency_id, run_id=self.run_id, rows=rows)
-
-
-# COPY in PostgreSQL's binary format: values go as they are, neither side formats nor parses text (measured
-# four times less Python time than text per row). Text columns of any length travel as `text`.
-_COPY_TYPES = [_STAGE_TYPES.get(name, "text") for name in COLUMNS]
-
-
-def _copy_records(*, agency_id: int, run_id: int, rows: list[list]) -> None:
-    table = CrimeRecord._meta.db_table
-    now = timezone.now()
-    with connection.cursor() as cursor, cursor.copy(
-            f"COPY {table} (agency_id, import_run_id, updated_at, {', '.join(COLUMNS)}) "
-            f"FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types(["bigint", "bigint", "timestamptz", *_COPY_TYPES])
-        write_row = copy.write_row
-        for record in rows:
-            write_row([agency_id, run_id, now, *record])
-
-
-def _stage_sql() -> str:
-    columns = ", ".join(f"{name} {_STAGE_TYPES.get(name, 'text')}" for name in COLUMNS)
-    return f"CREATE TEMP TABLE IF NOT EXISTS crime_import_stage ({columns}) ON COMMIT DELETE ROWS"
-
-
-def _upsert_sql() -> str:
-    """One statement: the months the staged records are in now (every sub-statement of a WITH sees the table
-    as it was before the statement), then the upsert, counting inserts and updates.
-
-    The months are looked up one staged id at a time through the unique index (the LATERAL subquery with
-    OFFSET 0 keeps the planner from joining the agency's every record instead, as it may on a freshly filled
-    table whose statistics say it is empty): the cost follows the chunk, not the table."""
-    table = CrimeRecord._meta.db_table
-    columns = ", ".join(COLUMNS)
-    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in COLUMNS if name != "source_id")
-    # Identifiers only from this module's constants and the model's table name; values go as parameters.
-    return (f"WITH old AS (SELECT DISTINCT date_trunc('month', r.occurred_date)::date AS month "  # noqa: S608
-            f"FROM crime_import_stage s CROSS JOIN LATERAL (SELECT occurred_date FROM {table} "
-            f"WHERE agency_id = %(agency)s AND source_id = s.source_id OFFSET 0) r), "
-            f"up AS (INSERT INTO {table} (agency_id, import_run_id, updated_at, {columns}) "
-            f"SELECT %(agency)s, %(run)s, now(), {columns} FROM crime_import_stage "
-            f"ON CONFLICT (agency_id, source_id) DO UPDATE SET import_run_id = EXCLUDED.import_run_id, "
-            f"updated_at = EXCLUDED.updated_at, {updates} RETURNING (xmax = 0) AS inserted) "
-            f"SELECT (SELECT count(*) FILTER (WHERE inserted) FROM up), (SELECT count(*) FROM up), "
-            f"ARRAY(SELECT month FROM old)")
-
-
-def _write_postgresql(*, agency_id: int, run_id: int, rows: list[list]) -> tuple[int, int, set[date]]:
-    with connection.cursor() as cursor:
-        cursor.execute(_stage_sql())
-        cursor.execute("TRUNCATE crime_import_stage")  # empty at each commit, but a caller may hold a transaction
-        with cursor.copy(f"COPY crime_import_stage ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(_COPY_TYPES)
-            write_row = copy.write_row
-            for record in rows:
-                write_row(record)
-        cursor.execute(_upsert_sql(), {"agency": agency_id, "run": run_id})
-        inserted, total, old_months = cursor.fetchone()
-    return inserted, total - inserted, set(old_months)
-
-
-_UPDATE_FIELDS = [name for name in COLUMNS if name != "source_id"] + ["import_run_id", "updated_at"]
-
-
-def _write_other(*, agency_id: int, run_id: int, rows: list[list]) -> tuple[int, int, set[date]]:
-    ids = [record[0] for record in rows]
-    old_months: set[date] = set()
-    existing = 0
-    for start in range(0, len(ids), 500):
-        found = CrimeRecord.objects.filter(agency_id=agency_id, source_id__in=ids[start:start + 500])
-        for day in found.values_list("occurred_date", flat=True):
-            existing += 1
-            old_months.add(month_of(day))
-    now = timezone.now()
-    objects = [CrimeRecord(agency_id=agency_id, import_run_id=run_id, updated_at=now,
-                           **dict(zip(COLUMNS, record, strict=True))) for record in rows]
-    CrimeRecord.objects.bulk_create(objects, batch_size=500, update_conflicts=True,
-                                    unique_fields=["agency", "source_id"],
-                                    update_fields=[f.removesuffix("_id") for f in _UPDATE_FIELDS])
-    return len(rows) - existing, existing, old_months
-
-
 # --- The run
-
-
-def _excerpt(row: list, delimiter: str) -> str:
-    return delimiter.join(str(v) for v in row)[:EXCERPT_CHARS]
-
-
-def _save_progress(run: ImportRun, fields: list[str]) -> None:
-    run.save(update_fields=[*fields, "updated_at"])
 
 
 def crime_import_execute(*, run: ImportRun, path: str | Path, progress: Progress | None = None,
@@ -525,7 +394,7 @@ def crime_import_execute(*, run: ImportRun, path: str | Path, progress: Progress
     run.status, run.started_at, run.error = ImportRun.Status.RUNNING, timezone.now(), ""
     run.rows_read = run.inserted = run.updated = run.rejected = run.processed_bytes = 0
     run.unmapped_offenses = {}
-    _save_progress(run, ["status", "started_at", "error", "rows_read", "inserted", "updated", "rejected",
+    run_progress_save(run, ["status", "started_at", "error", "rows_read", "inserted", "updated", "rejected",
                          "processed_bytes", "unmapped_offenses"])
     months: set[date] = set()
     unmapped: Counter = Counter()
@@ -533,7 +402,7 @@ def crime_import_execute(*, run: ImportRun, path: str | Path, progress: Progress
         with reader_open(path, file_format=spec["format"], encoding=spec["encoding"],
                          delimiter=spec["delimiter"], sheet=spec["sheet"]) as reader:
             run.total_bytes = reader.total_bytes
-            _save_progress(run, ["total_bytes"])
+            run_progress_save(run, ["total_bytes"])
             mapping.check_header(reader.header)
             with _interpreter_tuned():
                 _import_rows(run=run, reader=reader, mapping=mapping, months=months, unmapped=unmapped,
@@ -545,12 +414,12 @@ def crime_import_execute(*, run: ImportRun, path: str | Path, progress: Progress
         run.status, run.error = ImportRun.Status.FAILED, f"{exc.__class__.__name__}: {exc}"[:2000]
     else:
         run.status = ImportRun.Status.DONE
-    run.unmapped_offenses = _unmapped_summary(unmapped)
+    run.unmapped_offenses = unmapped_summary(unmapped)
     if months:
         _statistics_refresh(run)
         hourly_counts_refresh(agency_id=run.agency_id, months=months)
     run.finished_at = timezone.now()
-    _save_progress(run, ["status", "error", "finished_at", "unmapped_offenses", "rows_read", "inserted",
+    run_progress_save(run, ["status", "error", "finished_at", "unmapped_offenses", "rows_read", "inserted",
                          "updated", "rejected", "processed_bytes"])
     return run
 
@@ -567,92 +436,6 @@ def _statistics_refresh(run: ImportRun) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {CrimeRecord._meta.db_table}")
-
-
-def _unmapped_summary(unmapped: Counter) -> dict[str, int]:
-    return dict(sorted(unmapped.items(), key=lambda item: (-item[1], item[0])))
-
-
-@dataclass
-class _Chunk:
-    """A chunk ready to write: its records, its rejected rows, and where the file stood after it."""
-
-    rows: list[list]
-    rejected: list[tuple[int, str, str, list]]
-    rows_read: int
-    processed_bytes: int
-    unmapped: Counter
-
-
-class _ChunkSaver:
-    """Writes each chunk in a transaction of its own and keeps the run's counts with it."""
-
-    def __init__(self, *, run: ImportRun, months: set[date], unmapped: Counter, delimiter: str,
-                 progress: Progress | None):
-        self.run, self.months, self.unmapped, self.delimiter, self.progress = run, months, unmapped, delimiter, progress
-        self.writer = _Writer(agency_id=run.agency_id, run_id=run.pk)
-
-    def save(self, chunk: _Chunk) -> None:
-        run = self.run
-        run.rows_read = chunk.rows_read
-        with transaction.atomic():
-            inserted = updated = 0
-            if chunk.rows:
-                inserted, updated, old_months = self.writer.write(chunk.rows)
-                self.months.update(old_months)
-                self.months.update({month_of(day) for day in {record[8] for record in chunk.rows}})
-            if chunk.rejected:
-                ImportRejection.objects.bulk_create([
-                    ImportRejection(run_id=run.pk, line=line, reason=reason[:300], source_id=str(source_id)[:120],
-                                    excerpt=_excerpt(row, self.delimiter))
-                    for line, reason, source_id, row in chunk.rejected], batch_size=1000)
-            run.inserted += inserted
-            run.updated += updated
-            run.rejected += len(chunk.rejected)
-            run.processed_bytes = chunk.processed_bytes
-            _merge_unmapped(self.unmapped, chunk.unmapped)
-            run.unmapped_offenses = _unmapped_summary(self.unmapped)
-            _save_progress(run, ["rows_read", "inserted", "updated", "rejected", "processed_bytes",
-                                 "unmapped_offenses"])
-        if self.progress:
-            self.progress(run.processed_bytes)
-
-
-class _SaverThread:
-    """Saves chunks on a thread of its own, with its own database connection, while the next chunk is read:
-    the database works on its core while Python reads on another. At most one chunk waits, so memory holds
-    three (being read, waiting, being written). After a chunk fails, nothing more is written; the error
-    comes back to the reading side at its next hand-over, or at `close()`."""
-
-    def __init__(self, saver: _ChunkSaver):
-        self.saver = saver
-        self.error: BaseException | None = None
-        self.queue: queue.Queue[_Chunk | None] = queue.Queue(maxsize=1)
-        self.thread = threading.Thread(target=self._work, name="crime-import-writer", daemon=True)
-        self.thread.start()
-
-    def _work(self) -> None:
-        try:
-            while (chunk := self.queue.get()) is not None:
-                if self.error is None:
-                    try:
-                        self.saver.save(chunk)
-                    except BaseException as exc:  # handed to the reading side, which fails the run with it
-                        self.error = exc
-        finally:
-            connection.close()  # this thread's own connection
-
-    def save(self, chunk: _Chunk) -> None:
-        if self.error is not None:
-            raise self.error
-        self.queue.put(chunk)
-
-    def close(self) -> None:
-        """Wait until every chunk handed over is written; raise the error of the one that failed."""
-        self.queue.put(None)
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
 
 
 _tuning_lock = threading.Lock()
@@ -699,12 +482,12 @@ def _import_rows(*, run: ImportRun, reader: RowReader, mapping: Mapping, months:
     places = _Places(mapping=mapping, agency_id=run.agency_id)
     counted: Counter = Counter()
     convert = _compile_row(mapping, reader.header, now=timezone.now(), unmapped=counted)
-    saver = _ChunkSaver(run=run, months=months, unmapped=unmapped, delimiter=mapping.spec["delimiter"],
+    saver = ChunkSaver(run=run, months=months, unmapped=unmapped, delimiter=mapping.spec["delimiter"],
                         progress=progress)
     # A second connection sees only what is committed: inside a caller's transaction (a test's, say) the
     # chunks are written on this one, in turn.
     threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
-    background = _SaverThread(saver) if threaded else None
+    background = SaverThread(saver) if threaded else None
     save = background.save if background else saver.save
     parsed, rejected = _Parsed(), []
     seen: dict[str, int] = {}
@@ -713,7 +496,7 @@ def _import_rows(*, run: ImportRun, reader: RowReader, mapping: Mapping, months:
     def flush() -> None:
         nonlocal parsed, rejected, seen
         kept = places.place(parsed, rejected)
-        save(_Chunk(rows=kept.rows, rejected=rejected, rows_read=rows_read, processed_bytes=reader.bytes_read(),
+        save(Chunk(rows=kept.rows, rejected=rejected, rows_read=rows_read, processed_bytes=reader.bytes_read(),
                     unmapped=Counter(counted)))
         counted.clear()
         parsed, rejected, seen = _Parsed(), [], {}
@@ -749,15 +532,6 @@ def _import_rows(*, run: ImportRun, reader: RowReader, mapping: Mapping, months:
         raise
     if background:
         background.close()
-
-
-def _merge_unmapped(total: Counter, chunk: Counter) -> None:
-    for value, count in chunk.items():
-        if value in total or len(total) < UNMAPPED_LIMIT:
-            total[value] += count
-        else:
-            total[OTHER_UNMAPPED] += count
-    chunk.clear()
 
 
 def _source_id_of(row: list, header: list[str], mapping: Mapping) -> str:
@@ -822,7 +596,7 @@ def crime_import_process(*, run_id: int) -> ImportRun:
         return run  # already done: a task delivered twice changes nothing
     if not run.stored_file or not default_storage.exists(run.stored_file):
         run.status, run.error, run.finished_at = ImportRun.Status.FAILED, "the uploaded file is gone", timezone.now()
-        _save_progress(run, ["status", "error", "finished_at"])
+        run_progress_save(run, ["status", "error", "finished_at"])
         return run
     crime_import_execute(run=run, path=default_storage.path(run.stored_file))
     from safecommons.core.permissions import actor_for_user

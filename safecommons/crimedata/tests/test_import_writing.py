@@ -15,7 +15,7 @@ from django.db import connection
 
 from safecommons.crimedata.mapping import mapping_load
 from safecommons.crimedata.models import CrimeRecord, HourlyCount, ImportRejection, ImportRun
-from safecommons.crimedata.services import imports
+from safecommons.crimedata.services import import_writing, imports
 from safecommons.crimedata.services.imports import crime_import_file
 from safecommons.crimedata.tests.import_files import BOSTON_HEADER, boston_row, boston_rows, csv_write
 
@@ -61,11 +61,12 @@ def test_committed_chunks_count_inserts_and_updates_exactly_when_an_export_mixes
 def test_a_first_import_in_committed_chunks_keeps_every_row_and_reports_every_rejection(agency, tmp_path,
                                                                                        monkeypatch):
     threads, paths = set(), Counter()
-    real_save, real_copy, real_upsert = imports._ChunkSaver.save, imports._copy_records, imports._write_postgresql
-    monkeypatch.setattr(imports._ChunkSaver, "save",
+    writing = import_writing
+    real_save, real_copy, real_upsert = writing.ChunkSaver.save, writing._copy_records, writing._write_postgresql
+    monkeypatch.setattr(import_writing.ChunkSaver, "save",
                         lambda self, chunk: threads.add(threading.current_thread().name) or real_save(self, chunk))
-    monkeypatch.setattr(imports, "_copy_records", lambda **kw: paths.update(["copy"]) or real_copy(**kw))
-    monkeypatch.setattr(imports, "_write_postgresql", lambda **kw: paths.update(["upsert"]) or real_upsert(**kw))
+    monkeypatch.setattr(import_writing, "_copy_records", lambda **kw: paths.update(["copy"]) or real_copy(**kw))
+    monkeypatch.setattr(import_writing, "_write_postgresql", lambda **kw: paths.update(["upsert"]) or real_upsert(**kw))
     rows = boston_rows(450)
     bad_lines = {}
     for position in (10, 220, 449):
@@ -87,7 +88,7 @@ def test_a_first_import_in_committed_chunks_keeps_every_row_and_reports_every_re
 def test_a_chunk_the_database_refuses_fails_the_run_and_what_earlier_chunks_wrote_stays_counted(
         agency, tmp_path, monkeypatch):
     written = []
-    real_write = imports._Writer.write
+    real_write = import_writing.RecordWriter.write
 
     def write_twice_then_fail(self, rows):
         if len(written) == 2:
@@ -95,7 +96,7 @@ def test_a_chunk_the_database_refuses_fails_the_run_and_what_earlier_chunks_wrot
         written.append(len(rows))
         return real_write(self, rows)
 
-    monkeypatch.setattr(imports._Writer, "write", write_twice_then_fail)
+    monkeypatch.setattr(import_writing.RecordWriter, "write", write_twice_then_fail)
     path = csv_write(tmp_path / "export.csv", BOSTON_HEADER, boston_rows(500))
 
     run = crime_import_file(actor=None, agency=agency, path=path, mapping=BOSTON, chunk_rows=100)
@@ -129,13 +130,13 @@ def test_a_file_unreadable_halfway_fails_the_run_after_the_chunks_before_are_wri
 def test_the_interpreter_settings_an_import_changes_come_back_after_it(agency, tmp_path, monkeypatch):
     before = (gc.get_threshold(), sys.getswitchinterval())
     during = []
-    real_save = imports._ChunkSaver.save
+    real_save = import_writing.ChunkSaver.save
 
     def save(self, chunk):
         during.append((gc.get_threshold()[0], sys.getswitchinterval()))
         real_save(self, chunk)
 
-    monkeypatch.setattr(imports._ChunkSaver, "save", save)
+    monkeypatch.setattr(import_writing.ChunkSaver, "save", save)
     path = csv_write(tmp_path / "export.csv", BOSTON_HEADER, boston_rows(50))
 
     run = crime_import_file(actor=None, agency=agency, path=path, mapping=BOSTON)
