@@ -22,7 +22,6 @@ import contextlib
 import io
 import json
 import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -37,7 +36,7 @@ for _path in (REPO_ROOT, BENCH_DIR):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from pgsetup import database_prepare, env_number, log  # noqa: E402
+from pgsetup import database_or_exit_code, django_env, env_number, log  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://safecommons_bench@127.0.0.1:5432/safecommons_bench_hotspots"
 RECORDS = int(env_number("BENCH_CRIME_HOTSPOT_RECORDS", 250_000))
@@ -168,19 +167,11 @@ def main() -> int:
     if parser.parse_args().child:
         return run_child()
     url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL
-    skip = os.environ.get("BENCH_SKIP_MISSING_SERVICES", "").lower() in {"1", "true", "yes"}
-    problem = database_prepare(url)
-    if problem:
-        log(f"crime_hotspots: BENCH_DATABASE_URL: {problem}")
-        if skip:
-            log("crime_hotspots: skipped (BENCH_SKIP_MISSING_SERVICES=1); no result")
-            return 0
-        log("crime_hotspots: set BENCH_DATABASE_URL, or BENCH_SKIP_MISSING_SERVICES=1 to skip this benchmark")
-        return 2
+    code = database_or_exit_code("crime_hotspots", url)
+    if code is not None:
+        return code
     var_dir = tempfile.mkdtemp(prefix="safecommons-hotspot-bench-")
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "safecommons.settings",
-           "EMBEDDED_WORKER": "false", "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50), "VAR_DIR": var_dir,
-           "LOG_LEVEL": "WARNING", "TASKS_BACKEND": "database", "REDIS_URL": ""}
+    env = django_env(url, var_dir)
     done = subprocess.run([sys.executable, __file__, "--child"], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
                           text=True, check=False, timeout=3600)
     if done.returncode != 0:

@@ -29,7 +29,6 @@ import contextlib
 import json
 import os
 import resource
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,7 @@ for _path in (REPO_ROOT, BENCH_DIR):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from pgsetup import database_prepare, env_number, log  # noqa: E402
+from pgsetup import database_or_exit_code, django_env, env_number, log  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://safecommons_bench@127.0.0.1:5432/safecommons_bench_ingest"
 SEED = 20261202
@@ -214,15 +213,9 @@ def main() -> int:
         return run_one(arguments.import_file)
 
     url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL
-    skip = os.environ.get("BENCH_SKIP_MISSING_SERVICES", "").lower() in {"1", "true", "yes"}
-    problem = database_prepare(url)
-    if problem:
-        log(f"crime_ingest: BENCH_DATABASE_URL: {problem}")
-        if skip:
-            log("crime_ingest: skipped (BENCH_SKIP_MISSING_SERVICES=1); no result")
-            return 0
-        log("crime_ingest: set BENCH_DATABASE_URL, or BENCH_SKIP_MISSING_SERVICES=1 to skip this benchmark")
-        return 2
+    code = database_or_exit_code("crime_ingest", url)
+    if code is not None:
+        return code
     work = Path(tempfile.mkdtemp(prefix="safecommons-crime-ingest-"))
     work.chmod(0o755)  # the server reads the file for its own COPY
     path = work / "incidents.csv"
@@ -234,9 +227,7 @@ def main() -> int:
     copy_seconds = copy_peer(url, path)
     log(f"peer: server-side COPY into a plain text table: {copy_seconds:.2f} s ({ROWS / copy_seconds:,.0f} rows/s)")
 
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "safecommons.settings",
-           "EMBEDDED_WORKER": "false", "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50),
-           "VAR_DIR": str(work), "LOG_LEVEL": "WARNING", "TASKS_BACKEND": "database", "REDIS_URL": ""}
+    env = django_env(url, str(work))
     done = subprocess.run([sys.executable, __file__, "--import-file", str(path)], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, check=False, timeout=3600)
     path.unlink()

@@ -60,3 +60,26 @@ def database_prepare(url: str) -> str | None:
         return f"cannot reach PostgreSQL at {host}:{port} as {admin}: {str(exc).strip()}"
     log(f"database: PostgreSQL {version}, database {name}, role {role}")
     return None
+
+
+def database_or_exit_code(name: str, url: str) -> int | None:
+    """Prepare the benchmark's database; None when ready, else the exit code after saying why (0, quietly
+    without a result, under BENCH_SKIP_MISSING_SERVICES=1; 2 otherwise)."""
+    problem = database_prepare(url)
+    if problem is None:
+        return None
+    log(f"{name}: BENCH_DATABASE_URL: {problem}")
+    if os.environ.get("BENCH_SKIP_MISSING_SERVICES", "").lower() in {"1", "true", "yes"}:
+        log(f"{name}: skipped (BENCH_SKIP_MISSING_SERVICES=1); no result")
+        return 0
+    log(f"{name}: set BENCH_DATABASE_URL, or BENCH_SKIP_MISSING_SERVICES=1 to skip this benchmark")
+    return 2
+
+
+def django_env(url: str, var_dir: str) -> dict[str, str]:
+    """The environment of a benchmark's Django child process: production-like, on `url`, no embedded worker."""
+    import secrets
+
+    return {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "safecommons.settings",
+            "EMBEDDED_WORKER": "false", "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50), "VAR_DIR": var_dir,
+            "LOG_LEVEL": "WARNING", "TASKS_BACKEND": "database", "REDIS_URL": ""}
