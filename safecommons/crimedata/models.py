@@ -123,17 +123,25 @@ class CrimeRecord(models.Model):
         return f"{self.source_id} {self.offense_source}"
 
 
-class HourlyCount(models.Model):
-    """Records per month, offense, weekday and hour: a summary kept in step with `CrimeRecord` by every
-    import, so the offense × hour × weekday table over millions of records reads thousands of rows."""
+class OffenseHourCount(models.Model):
+    """Records per offense, weekday and hour over some span of time: what the summaries below have in common."""
 
     agency = models.ForeignKey("partners.Organisation", on_delete=models.CASCADE, related_name="+")
-    month = models.DateField(help_text=_("The first day of the month."))
     nibrs_code = models.CharField(max_length=4, blank=True)
     offense_group = models.CharField(max_length=30, choices=OffenseGroup.choices)
     weekday = models.PositiveSmallIntegerField()
     hour = models.PositiveSmallIntegerField(null=True, blank=True)
     count = models.PositiveIntegerField()
+
+    class Meta:
+        abstract = True
+
+
+class HourlyCount(OffenseHourCount):
+    """Records per month, offense, weekday and hour: a summary kept in step with `CrimeRecord` by every
+    import, so the offense × hour × weekday table over millions of records reads thousands of rows."""
+
+    month = models.DateField(help_text=_("The first day of the month."))
 
     class Meta:
         indexes = [models.Index(fields=["agency", "month"])]
@@ -142,17 +150,11 @@ class HourlyCount(models.Model):
         return f"{self.month:%Y-%m} {self.nibrs_code} {self.weekday}/{self.hour}: {self.count}"
 
 
-class YearlyCount(models.Model):
+class YearlyCount(OffenseHourCount):
     """`HourlyCount` added up over each year: kept in step by the same refresh, so that offense × hour ×
     weekday over several years reads a few thousand rows, not a hundred thousand."""
 
-    agency = models.ForeignKey("partners.Organisation", on_delete=models.CASCADE, related_name="+")
     year = models.PositiveSmallIntegerField()
-    nibrs_code = models.CharField(max_length=4, blank=True)
-    offense_group = models.CharField(max_length=30, choices=OffenseGroup.choices)
-    weekday = models.PositiveSmallIntegerField()
-    hour = models.PositiveSmallIntegerField(null=True, blank=True)
-    count = models.PositiveIntegerField()
 
     class Meta:
         indexes = [models.Index(fields=["agency", "year"])]
