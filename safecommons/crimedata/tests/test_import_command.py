@@ -70,3 +70,16 @@ def test_the_exit_status_of_the_real_command_is_non_zero_on_failure(agency, tmp_
     done = subprocess.run([sys.executable, "manage.py", "crime_import", str(path), "--mapping", "boston-incidents",
                            "--agency", "x"], capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode != 0 and "no file at" in done.stderr
+
+
+def test_the_report_file_quotes_cells_a_spreadsheet_would_run_as_formulas(agency, tmp_path):
+    formula = '=HYPERLINK("http://example.invalid/x","open")'
+    path = csv_write(tmp_path / "export.csv", BOSTON_HEADER, [
+        boston_row(number=formula, code="619", occurred="not a date")])
+    report = tmp_path / "rejected.csv"
+    call_command("crime_import", str(path), "--mapping", "boston-incidents", "--agency", agency.slug,
+                 "--report", str(report), stdout=io.StringIO(), stderr=io.StringIO(), verbosity=0)
+    line, source_id, _reason, excerpt = list(csv.reader(report.open()))[1]
+    assert line == "2"
+    assert source_id == "'" + formula + "-619"
+    assert excerpt.startswith("'=HYPERLINK(")

@@ -155,3 +155,32 @@ def test_an_upload_over_the_servers_limit_is_stopped_while_it_streams_in(client_
                             {"agency": agency.pk, "mapping": "boston-incidents", "file": upload})
     assert response.status_code == 413
     assert not ImportRun.objects.exists()
+
+
+def test_the_rejected_rows_csv_quotes_cells_a_spreadsheet_would_run_as_formulas(client_for, people, agency,
+                                                                                tmp_path):
+    formula = '=HYPERLINK("http://example.invalid/x","open")'
+    path = csv_write(tmp_path / "export.csv", BOSTON_HEADER, [
+        boston_row(number=formula, code="619", occurred="not a date")])
+    run = crime_import_file(actor=None, agency=agency, path=path, mapping=mapping_load("boston-incidents"))
+    report = client_for(people[Role.ANALYST]).get(reverse("crimedata:import_report_csv", args=[run.pk]))
+    rows = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode())))
+    assert rows[1][0] == "2"
+    assert rows[1][1] == "'" + formula + "-619"
+    assert rows[1][3].startswith("'=HYPERLINK(")
+
+
+@pytest.mark.parametrize(("environment", "limit"), [
+    ({"MAX_UPLOAD_BYTES": "5000"}, 5000),
+    ({"MAX_UPLOAD_BYTES": "5000", "CRIME_IMPORT_MAX_BYTES": "1234"}, 1234),
+])
+def test_the_import_limit_is_a_setting_from_the_environment_defaulting_to_the_upload_limit(environment, limit):
+    import os
+    import subprocess
+    import sys
+
+    env = {key: value for key, value in os.environ.items() if key not in {"MAX_UPLOAD_BYTES", "CRIME_IMPORT_MAX_BYTES"}}
+    shown = subprocess.run(
+        [sys.executable, "-c", "import safecommons.settings as s; print(s.CRIME_IMPORT_MAX_BYTES)"],
+        env={**env, **environment}, capture_output=True, text=True, check=True).stdout
+    assert int(shown) == limit

@@ -13,6 +13,7 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 
+from safecommons.core.csvsafe import csv_row
 from safecommons.core.errors import Refused
 from safecommons.core.permissions import actor_for_user
 from safecommons.crimedata.forms import ImportForm
@@ -93,7 +94,7 @@ def import_report_csv(request, run_id: int):
     def lines():
         yield writer.writerow(["line", "source_id", "reason", "excerpt"])
         for row in rows.iterator(chunk_size=5000):
-            yield writer.writerow(row)
+            yield writer.writerow(csv_row(list(row)))
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{run.pk}-rejected.csv"'

@@ -4,6 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from safecommons.core.csvsafe import csv_row
 from safecommons.crimedata.mapping import MappingError, mapping_load, shipped_mappings
 from safecommons.crimedata.models import ImportRejection, ImportRun
 from safecommons.crimedata.services.imports import crime_import_file
@@ -60,7 +61,8 @@ class Command(BaseCommand):
                 writer = csv.writer(handle)
                 writer.writerow(["line", "source_id", "reason", "excerpt"])
                 for rejection in rejections.iterator(chunk_size=5000):
-                    writer.writerow([rejection.line, rejection.source_id, rejection.reason, rejection.excerpt])
+                    writer.writerow(csv_row([rejection.line, rejection.source_id, rejection.reason,
+                                             rejection.excerpt]))
             self.stdout.write(f"rejected rows written to {report}")
             return
         for rejection in rejections[:SHOWN_REJECTIONS]:
