@@ -241,6 +241,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Largest upload accepted at all; checked while the request streams in (core/uploads.py).
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 100 * 1024 * 1024)
 AREA_IMPORT_MAX_BYTES = env_int("AREA_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+# Largest crime-data export accepted through the import page (crimedata); the request is capped above.
+CRIME_IMPORT_MAX_BYTES = env_int("CRIME_IMPORT_MAX_BYTES", MAX_UPLOAD_BYTES)
 FILE_UPLOAD_HANDLERS = [
     "safecommons.core.uploads.SizeLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

@@ -608,7 +608,7 @@ def crime_import_process(*, run_id: int) -> ImportRun:
 
 def crime_import_max_bytes() -> int:
     """The largest export accepted through the upload page (the request itself is capped by MAX_UPLOAD_BYTES)."""
-    return int(getattr(settings, "CRIME_IMPORT_MAX_BYTES", settings.MAX_UPLOAD_BYTES))
+    return settings.CRIME_IMPORT_MAX_BYTES
 
 
 def _audit(run: ImportRun, actor: Actor | None) -> None:
