@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -118,11 +118,21 @@ def _datetime_parser(formats: list[str], tz: ZoneInfo, where: str) -> Callable[[
                         continue
             if parsed is None:
                 raise RowError(f"{where} {text[:40]!r} does not match {' or '.join(formats)}")
-            parsed = parsed.astimezone(tz) if parsed.tzinfo else parsed.replace(tzinfo=tz)
-            return _remember(cache, text, parsed)
-        return parsed.astimezone(tz) if parsed.tzinfo else parsed.replace(tzinfo=tz)
+            return _remember(cache, text, _in_zone(parsed, tz))
+        return _in_zone(parsed, tz)
 
     return parse
+
+
+def _in_zone(moment: datetime, tz: ZoneInfo) -> datetime:
+    """The instant in `tz`, its wall clock one the zone shows. A local time the clock skips (02:30 on the
+    night summer time starts) is read with the offset before the change and comes out as the time the clock
+    then shows (03:30); a local time the clock shows twice (01:30 when summer time ends) is the first of the
+    two, in summer time (Python's fold=0). The hour and weekday are taken from what this returns, so they are
+    the stored instant's."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(UTC).astimezone(tz)
 
 
 def _compile_row(mapping: Mapping, header: list[str], *, now: datetime,
@@ -226,7 +236,10 @@ def _compile_row(mapping: Mapping, header: list[str], *, now: datetime,
                         raise RowError(f"hour {raw_hour[:20]!r} is not a number") from None
                     if not 0 <= hour <= 23:
                         raise RowError(f"hour {hour} is out of range (0-23)")
-            occurred_at = occurred_at.replace(hour=hour or 0, minute=0, second=0, microsecond=0)
+            occurred_at = _in_zone(occurred_at.replace(hour=hour or 0, minute=0, second=0, microsecond=0,
+                                                       tzinfo=None), tz)
+            if hour is not None:
+                hour = occurred_at.hour  # 02:00 on the night the clock skips it is 03:00
         if occurred_at > latest:
             raise RowError(f"occurred {occurred_at:%Y-%m-%d %H:%M}, in the future")
         reported_value = None

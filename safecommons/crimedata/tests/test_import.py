@@ -56,6 +56,8 @@ def test_counts_after_import_match_an_independent_count_of_the_same_file(agency,
         rows = list(csv.DictReader(handle))
     for row in rows:
         when = datetime.strptime(row["OCCURRED_ON_DATE"], "%Y-%m-%d %H:%M:%S")
+        # The local clock of the instant (the file crosses the night summer time starts: 02:xx is 03:xx).
+        when = datetime.fromtimestamp(when.replace(tzinfo=NEW_YORK).timestamp(), NEW_YORK)
         by_code_hour[(row["OFFENSE_CODE"], when.hour)] += 1
         by_weekday[when.weekday()] += 1
 
@@ -256,3 +258,41 @@ def test_no_public_point_is_the_exact_point(agency, tmp_path):
         assert (record.public_latitude, record.public_longitude) != (record.latitude, record.longitude)
         lat, lon = generalise.grid_centre(record.h3_cell)
         assert (record.public_latitude, record.public_longitude) == (lat, lon)
+
+
+def test_a_local_time_the_clock_skips_gets_the_hour_of_the_instant_stored_like_the_same_instant_with_an_offset(
+        agency, tmp_path):
+    from datetime import UTC
+
+    rows = [boston_row(number="SKIPPED", code="619", occurred="2026-03-08 02:30:00"),  # clocks go 02:00 → 03:00
+            boston_row(number="OFFSET", code="619", occurred="2026-03-08 07:30:00+0000"),
+            boston_row(number="TWICE", code="619", occurred="2026-11-01 01:30:00")]  # 01:00-02:00 shown twice
+    run = run_import(agency, csv_write(tmp_path / "dst.csv", BOSTON_HEADER, rows))
+
+    assert (run.inserted, run.rejected) == (3, 0)
+    records = {r.source_id: r for r in CrimeRecord.objects.filter(agency=agency)}
+    skipped, offset, twice = records["SKIPPED-619"], records["OFFSET-619"], records["TWICE-619"]
+    assert skipped.occurred_at == offset.occurred_at == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
+    assert (skipped.occurred_hour, skipped.occurred_date, skipped.occurred_weekday) == (3, offset.occurred_date, 6)
+    assert offset.occurred_hour == 3
+    # The hour shown twice is read as the first of the two, in summer time (UTC-4).
+    assert twice.occurred_at == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
+    assert twice.occurred_hour == 1
+
+
+def test_a_separate_hour_the_clock_skips_is_counted_at_the_hour_it_became(agency, tmp_path):
+    mapping = mapping_parse("""
+timezone: America/New_York
+source_id: id
+offense: {column: what, codes: {theft: 23H}}
+occurred: {date_column: day, date_format: "%Y-%m-%d", hour_column: hour}
+location: {latitude: lat, longitude: lon}
+""")
+    path = tmp_path / "gap.csv"
+    path.write_text("id,what,day,hour,lat,lon\n1,theft,2026-03-08,2,40.7,-74.0\n", encoding="utf-8")
+
+    run = run_import(agency, path, mapping=mapping)
+
+    assert run.inserted == 1
+    record = CrimeRecord.objects.get(agency=agency)
+    assert record.occurred_hour == 3 == record.occurred_at.astimezone(NEW_YORK).hour
