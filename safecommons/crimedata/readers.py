@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import sys
 from collections.abc import Iterator
 from datetime import date, datetime, time
@@ -21,7 +22,25 @@ csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 class ReadError(Exception):
-    """The file cannot be read as the format it claims (not UTF-8, not a spreadsheet, no header)."""
+    """The file cannot be read as the format it claims (not a spreadsheet, no header, a header not in its
+    encoding)."""
+
+
+class UndecodableRow(list):
+    """A row with bytes its file's encoding does not allow: the importer rejects it with `reason`. Its values
+    show each such byte as \ufffd, so the report can keep them."""
+
+    def __init__(self, values: list, *, reason: str):
+        super().__init__(values)
+        self.reason = reason
+
+
+_SURROGATES = re.compile("[\udc80-\udcff]")
+
+
+def _encoding_label(encoding: str) -> str:
+    normalised = encoding.lower().replace("_", "-")
+    return "UTF-8" if normalised in {"utf-8", "utf8", "utf-8-sig"} else encoding
 
 
 class RowReader:
@@ -54,31 +73,50 @@ class CsvReader(RowReader):
         self.path = Path(path)
         self.total_bytes = os.path.getsize(self.path)
         self._raw: BinaryIO = open(self.path, "rb")  # noqa: SIM115  (closed by close())
-        self._text = io.TextIOWrapper(self._raw, encoding=encoding, newline="")
-        self._reader = csv.reader(self._text, delimiter=delimiter)
+        # Bytes the encoding does not allow become lone surrogates instead of stopping the decoding (which
+        # runs blocks ahead of the csv module, so an error there could not name the row): the lines they are
+        # on are noted as they pass, and their rows rejected one by one.
+        self._text = io.TextIOWrapper(self._raw, encoding=encoding, errors="surrogateescape", newline="")
+        self._encoding = _encoding_label(encoding)
+        self._undecodable = False
+        self._reader = csv.reader(self._lines(), delimiter=delimiter)
         try:
             header = next(self._reader, None)
-        except UnicodeDecodeError:
-            self.close()
-            raise ReadError(f"the file is not {encoding} text; save it as CSV UTF-8") from None
         except csv.Error as exc:
             self.close()
             raise ReadError(f"line 1: {exc}") from None
         if not header:
             self.close()
             raise ReadError("the file is empty: no header line")
+        if self._undecodable:
+            self.close()
+            raise ReadError(f"the header is not valid {self._encoding} text; save the file as CSV UTF-8 "
+                            f"(or give the mapping its encoding)")
         self.header = [h.strip() for h in header]
+
+    def _lines(self) -> Iterator[str]:
+        search = _SURROGATES.search
+        for line in self._text:
+            if not line.isascii() and search(line):
+                self._undecodable = True
+            yield line
+
+    def _undecodable_row(self, row: list) -> UndecodableRow:
+        self._undecodable = False
+        values = [value.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for value in row]
+        return UndecodableRow(values, reason=f"not valid {self._encoding} text (a byte the encoding does not "
+                                             f"allow); save the file as CSV UTF-8")
 
     def __iter__(self) -> Iterator[tuple[int, list]]:
         reader = self._reader
         start = reader.line_num + 1
         try:
             for row in reader:
-                if row:  # a blank line holds no record
+                if self._undecodable:
+                    yield start, self._undecodable_row(row)
+                elif row:  # a blank line holds no record
                     yield start, row
                 start = reader.line_num + 1
-        except UnicodeDecodeError:
-            raise ReadError(f"line {start}: not {self._text.encoding} text") from None
         except csv.Error as exc:
             raise ReadError(f"line {start}: {exc}") from None
 

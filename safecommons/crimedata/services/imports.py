@@ -37,7 +37,7 @@ from safecommons.core.permissions import Actor, require
 from safecommons.crimedata import generalise, nibrs
 from safecommons.crimedata.mapping import Mapping, MappingError, mapping_from_dict, offense_key
 from safecommons.crimedata.models import CrimeRecord, ImportRun
-from safecommons.crimedata.readers import ReadError, RowReader, reader_open
+from safecommons.crimedata.readers import ReadError, RowReader, UndecodableRow, reader_open
 from safecommons.crimedata.services.import_writing import (
     Chunk,
     ChunkSaver,
@@ -518,6 +518,8 @@ def _import_rows(*, run: ImportRun, reader: RowReader, mapping: Mapping, months:
         for line, row in reader:
             rows_read += 1
             try:
+                if row.__class__ is UndecodableRow:
+                    raise RowError(row.reason)
                 record, x, y = convert(row)
                 first = seen.get(record[0])
                 if first is not None:

@@ -110,21 +110,37 @@ def test_a_chunk_the_database_refuses_fails_the_run_and_what_earlier_chunks_wrot
     assert (run.status, run.rows_read, run.inserted) == (ImportRun.Status.FAILED, 300, 200)
 
 
-def test_a_file_unreadable_halfway_fails_the_run_after_the_chunks_before_are_written_and_counted(agency, tmp_path):
-    path = csv_write(tmp_path / "export.csv", BOSTON_HEADER, boston_rows(400))
+def test_a_byte_not_utf8_mid_file_rejects_that_row_at_its_line_and_imports_every_other(agency, tmp_path):
+    rows = boston_rows(400)
+    for n, row in enumerate(rows):
+        row["INCIDENT_NUMBER"] = f"U{n:05d}"  # one offense per incident: every row a record of its own
+    path = csv_write(tmp_path / "export.csv", BOSTON_HEADER, rows)
     lines = path.read_bytes().split(b"\n")
-    lines[330] = lines[330].replace(b"MAIN ST", b"MAIN \xff ST").replace(b"ELM ST", b"ELM \xff ST").replace(
-        b"OAK AVE", b"OAK \xff AVE")
+    assert lines[351].startswith(b"U00350,")  # line 352 of the file (the header is line 1)
+    lines[351] = lines[351].replace(b",B2,", b",B\xe92,")  # Latin-1 é in the district
     path.write_bytes(b"\n".join(lines))
 
-    run = crime_import_file(actor=None, agency=agency, path=path, mapping=BOSTON, chunk_rows=100)
+    run = crime_import_file(actor=None, agency=agency, path=path, mapping=BOSTON, chunk_rows=300)
+
+    assert run.status == ImportRun.Status.DONE, run.error
+    assert (run.rows_read, run.inserted, run.rejected) == (400, 399, 1)
+    rejection = ImportRejection.objects.get(run=run)
+    assert rejection.line == 352
+    assert rejection.reason.startswith("not valid UTF-8 text")
+    assert rejection.source_id == "U00350-" + rows[350]["OFFENSE_CODE"] and "B\ufffd2" in rejection.excerpt
+    stored = set(CrimeRecord.objects.filter(agency=agency).values_list("source_id", flat=True))
+    assert stored == {f"{row['INCIDENT_NUMBER']}-{row['OFFENSE_CODE']}" for row in rows} - {rejection.source_id}
+    assert summary_of(agency) == recount(agency)
+
+
+def test_a_header_not_utf8_fails_the_run_saying_so(agency, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"INCIDENT_NUMBER,OFFENSE_\xe9CODE\n1,619\n")
+
+    run = crime_import_file(actor=None, agency=agency, path=path, mapping=BOSTON)
 
     assert run.status == ImportRun.Status.FAILED
-    assert "not utf-8-sig text" in run.error, run.error
-    stored = CrimeRecord.objects.filter(agency=agency).count()
-    assert stored == run.inserted and stored % 100 == 0 and 100 <= stored <= 300
-    assert stored <= run.rows_read < 330
-    assert summary_of(agency) == recount(agency)
+    assert "not valid UTF-8" in run.error and run.rows_read == 0
 
 
 def test_the_interpreter_settings_an_import_changes_come_back_after_it(agency, tmp_path, monkeypatch):
