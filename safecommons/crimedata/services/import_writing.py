@@ -13,7 +13,7 @@ import queue
 import threading
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connection, transaction
@@ -58,9 +58,10 @@ class RecordWriter:
         self.agency_id, self.run_id = agency_id, run_id
         self.direct = True
 
-    def write(self, rows: list[list]) -> tuple[int, int, set[date]]:
-        """(inserted, updated, months the updated records were in before) for one chunk, in the caller's
-        transaction."""
+    def write(self, rows: list[list]) -> tuple[int, int, set[date], set[str]]:
+        """(inserted, updated, months the updated records were in before, source ids this run has already
+        written) for one chunk, in the caller's transaction. A row whose stored record already carries this
+        run is a repeat of an earlier row of the file: it is not written, and its id is returned."""
         if connection.vendor != "postgresql":
             return _write_other(agency_id=self.agency_id, run_id=self.run_id, rows=rows)
         if self.direct:
@@ -69,7 +70,7 @@ class RecordWriter:
             try:
                 with transaction.atomic():  # a savepoint: a refused COPY leaves the chunk's transaction usable
                     _copy_records(agency_id=self.agency_id, run_id=self.run_id, rows=rows)
-                return len(rows), 0, set()
+                return len(rows), 0, set(), set()
             except psycopg.errors.UniqueViolation:
                 self.direct = False
         return _write_postgresql(agency_id=self.agency_id, run_id=self.run_id, rows=rows)
@@ -98,8 +99,10 @@ def _stage_sql() -> str:
 
 
 def _upsert_sql() -> str:
-    """One statement: the months the staged records are in now (every sub-statement of a WITH sees the table
-    as it was before the statement), then the upsert, counting inserts and updates.
+    """One statement: the months the staged records are in now and the run that last wrote each (every
+    sub-statement of a WITH sees the table as it was before the statement), then the upsert, counting inserts
+    and updates. A record this run has written already is left as it is (the first row of the file with its
+    id stands) and its id returned: the row repeats an earlier one.
 
     The months are looked up one staged id at a time through the unique index (the LATERAL subquery with
     OFFSET 0 keeps the planner from joining the agency's every record instead, as it may on a freshly filled
@@ -108,18 +111,22 @@ def _upsert_sql() -> str:
     columns = ", ".join(COLUMNS)
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in COLUMNS if name != "source_id")
     # Identifiers only from this module's constants and the model's table name; values go as parameters.
-    return (f"WITH old AS (SELECT DISTINCT date_trunc('month', r.occurred_date)::date AS month "  # noqa: S608
-            f"FROM crime_import_stage s CROSS JOIN LATERAL (SELECT occurred_date FROM {table} "
+    return (f"WITH old AS (SELECT s.source_id, r.import_run_id, "  # noqa: S608
+            f"date_trunc('month', r.occurred_date)::date AS month "
+            f"FROM crime_import_stage s CROSS JOIN LATERAL (SELECT occurred_date, import_run_id FROM {table} "
             f"WHERE agency_id = %(agency)s AND source_id = s.source_id OFFSET 0) r), "
             f"up AS (INSERT INTO {table} (agency_id, import_run_id, updated_at, {columns}) "
             f"SELECT %(agency)s, %(run)s, now(), {columns} FROM crime_import_stage "
             f"ON CONFLICT (agency_id, source_id) DO UPDATE SET import_run_id = EXCLUDED.import_run_id, "
-            f"updated_at = EXCLUDED.updated_at, {updates} RETURNING (xmax = 0) AS inserted) "
+            f"updated_at = EXCLUDED.updated_at, {updates} "
+            f"WHERE {table}.import_run_id IS DISTINCT FROM EXCLUDED.import_run_id "
+            f"RETURNING (xmax = 0) AS inserted) "
             f"SELECT (SELECT count(*) FILTER (WHERE inserted) FROM up), (SELECT count(*) FROM up), "
-            f"ARRAY(SELECT month FROM old)")
+            f"ARRAY(SELECT DISTINCT month FROM old WHERE import_run_id IS DISTINCT FROM %(run)s), "
+            f"ARRAY(SELECT source_id FROM old WHERE import_run_id = %(run)s)")
 
 
-def _write_postgresql(*, agency_id: int, run_id: int, rows: list[list]) -> tuple[int, int, set[date]]:
+def _write_postgresql(*, agency_id: int, run_id: int, rows: list[list]) -> tuple[int, int, set[date], set[str]]:
     with connection.cursor() as cursor:
         cursor.execute(_stage_sql())
         cursor.execute("TRUNCATE crime_import_stage")  # empty at each commit, but a caller may hold a transaction
@@ -129,29 +136,34 @@ def _write_postgresql(*, agency_id: int, run_id: int, rows: list[list]) -> tuple
             for record in rows:
                 write_row(record)
         cursor.execute(_upsert_sql(), {"agency": agency_id, "run": run_id})
-        inserted, total, old_months = cursor.fetchone()
-    return inserted, total - inserted, set(old_months)
+        inserted, total, old_months, repeats = cursor.fetchone()
+    return inserted, total - inserted, set(old_months), set(repeats)
 
 
 _UPDATE_FIELDS = [name for name in COLUMNS if name != "source_id"] + ["import_run_id", "updated_at"]
 
 
-def _write_other(*, agency_id: int, run_id: int, rows: list[list]) -> tuple[int, int, set[date]]:
+def _write_other(*, agency_id: int, run_id: int, rows: list[list]) -> tuple[int, int, set[date], set[str]]:
     ids = [record[0] for record in rows]
     old_months: set[date] = set()
+    repeats: set[str] = set()
     existing = 0
     for start in range(0, len(ids), 500):
         found = CrimeRecord.objects.filter(agency_id=agency_id, source_id__in=ids[start:start + 500])
-        for day in found.values_list("occurred_date", flat=True):
-            existing += 1
-            old_months.add(month_of(day))
+        for source_id, day, written_by in found.values_list("source_id", "occurred_date", "import_run_id"):
+            if written_by == run_id:
+                repeats.add(source_id)
+            else:
+                existing += 1
+                old_months.add(month_of(day))
     now = timezone.now()
     objects = [CrimeRecord(agency_id=agency_id, import_run_id=run_id, updated_at=now,
-                           **dict(zip(COLUMNS, record, strict=True))) for record in rows]
+                           **dict(zip(COLUMNS, record, strict=True))) for record in rows
+               if not repeats or record[0] not in repeats]
     CrimeRecord.objects.bulk_create(objects, batch_size=500, update_conflicts=True,
                                     unique_fields=["agency", "source_id"],
                                     update_fields=[f.removesuffix("_id") for f in _UPDATE_FIELDS])
-    return len(rows) - existing, existing, old_months
+    return len(objects) - existing, existing, old_months, repeats
 
 
 # --- A chunk with the run's counts
@@ -190,6 +202,14 @@ class Chunk:
     rows_read: int
     processed_bytes: int
     unmapped: Counter
+    lines: list[int] = field(default_factory=list)  # each record's line, and its row as read (for the report)
+    raw: list[list] = field(default_factory=list)
+
+
+def _repeated(chunk: Chunk, repeats: set[str]) -> list[tuple[int, str, str, list]]:
+    """The rows of a chunk whose source id this run had written already, as rejections."""
+    return [(line, f"the source id {record[0]!r} repeats an earlier line of this file", record[0], raw)
+            for record, line, raw in zip(chunk.rows, chunk.lines, chunk.raw, strict=True) if record[0] in repeats]
 
 
 class ChunkSaver:
@@ -206,9 +226,11 @@ class ChunkSaver:
         with transaction.atomic():
             inserted = updated = 0
             if chunk.rows:
-                inserted, updated, old_months = self.writer.write(chunk.rows)
+                inserted, updated, old_months, repeats = self.writer.write(chunk.rows)
                 self.months.update(old_months)
                 self.months.update({month_of(day) for day in {record[8] for record in chunk.rows}})
+                if repeats:
+                    chunk.rejected = sorted([*chunk.rejected, *_repeated(chunk, repeats)], key=lambda r: r[0])
             if chunk.rejected:
                 ImportRejection.objects.bulk_create([
                     ImportRejection(run_id=run.pk, line=line, reason=reason[:300], source_id=str(source_id)[:120],

@@ -54,6 +54,7 @@ CHUNK_ROWS = 10_000
 BOUNDS_MARGIN_DEG = 0.1  # around the agency's areas: about 10 km, room for a record just over the line
 FUTURE_SLACK = timedelta(days=1)
 ANALYZE_AFTER_ROWS = 100_000  # records written by one run, after which their table is analysed
+RECENT_IDS = 50_000  # source ids remembered with their lines, at the least, to name the line a repeat repeats
 CACHE_LIMIT = 200_000  # entries per cache, so that a file of unique values cannot grow one without end
 ISO_FORMATS = {"%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d",
                "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%z"}
@@ -373,6 +374,7 @@ class _Places:
             keep_positions.append(position)
             kept.rows.append(record)
             kept.lines.append(lines[position])
+            kept.raw.append(parsed.raw[position])
         if len(self.neighborhood_ids) and kept.rows:
             from safecommons.places.geoindex import area_index
 
@@ -503,16 +505,16 @@ def _import_rows(*, run: ImportRun, reader: RowReader, mapping: Mapping, months:
     background = SaverThread(saver) if threaded else None
     save = background.save if background else saver.save
     parsed, rejected = _Parsed(), []
-    seen: dict[str, int] = {}
+    seen = _RecentIds(max(RECENT_IDS, chunk_rows))
     rows_read = 0
 
     def flush() -> None:
-        nonlocal parsed, rejected, seen
+        nonlocal parsed, rejected
         kept = places.place(parsed, rejected)
         save(Chunk(rows=kept.rows, rejected=rejected, rows_read=rows_read, processed_bytes=reader.bytes_read(),
-                    unmapped=Counter(counted)))
+                    unmapped=Counter(counted), lines=kept.lines, raw=kept.raw))
         counted.clear()
-        parsed, rejected, seen = _Parsed(), [], {}
+        parsed, rejected = _Parsed(), []
 
     try:
         for line, row in reader:
@@ -531,7 +533,7 @@ def _import_rows(*, run: ImportRun, reader: RowReader, mapping: Mapping, months:
                 rejected.append((line, f"unreadable row ({exc.__class__.__name__}: {exc})",
                                  _source_id_of(row, reader.header, mapping), row))
             else:
-                seen[record[0]] = line
+                seen.add(record[0], line)
                 parsed.lines.append(line)
                 parsed.raw.append(row)
                 parsed.rows.append(record)
@@ -547,6 +549,29 @@ def _import_rows(*, run: ImportRun, reader: RowReader, mapping: Mapping, months:
         raise
     if background:
         background.close()
+
+
+class _RecentIds:
+    """The lines of the source ids read lately: at least the last `size` rows', never many more (two
+    generations of at most `size` each), so that a file of millions of ids does not fill memory.
+
+    A repeat within that window (the usual case: an incident's rows stand together) is rejected here with
+    the line it repeats; one further back is caught where the chunk is written (its stored record already
+    carries this run), so a repeat is rejected wherever the chunks begin and end."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.current: dict[str, int] = {}
+        self.previous: dict[str, int] = {}
+
+    def get(self, source_id: str) -> int | None:
+        line = self.current.get(source_id)
+        return self.previous.get(source_id) if line is None else line
+
+    def add(self, source_id: str, line: int) -> None:
+        if len(self.current) >= self.size:
+            self.previous, self.current = self.current, {}
+        self.current[source_id] = line
 
 
 def _source_id_of(row: list, header: list[str], mapping: Mapping) -> str:

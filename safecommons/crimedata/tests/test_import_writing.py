@@ -160,3 +160,47 @@ def test_the_interpreter_settings_an_import_changes_come_back_after_it(agency, t
     assert run.status == ImportRun.Status.DONE, run.error
     assert during == [(max(imports.GC_YOUNG_THRESHOLD, before[0][0]), min(imports.SWITCH_INTERVAL, before[1]))]
     assert (gc.get_threshold(), sys.getswitchinterval()) == before
+
+
+REPEATING = [("A", "2026-04-01 10:00:00"), ("B", "2026-04-02 10:00:00"), ("A", "2026-04-03 10:00:00"),
+             ("C", "2026-04-04 10:00:00"), ("B", "2026-04-05 10:00:00")]  # lines 2-6
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 100])
+def test_a_source_id_repeated_in_a_file_is_rejected_naming_its_first_line_wherever_the_chunks_end(
+        agency, tmp_path, chunk_rows):
+    path = csv_write(tmp_path / "export.csv", BOSTON_HEADER,
+                     [boston_row(number=number, code="619", occurred=when) for number, when in REPEATING])
+
+    run = crime_import_file(actor=None, agency=agency, path=path, mapping=BOSTON, chunk_rows=chunk_rows)
+
+    assert (run.status, run.rows_read, run.inserted, run.updated, run.rejected) == ("done", 5, 3, 0, 2), run.error
+    reasons = dict(ImportRejection.objects.filter(run=run).values_list("line", "reason"))
+    assert reasons == {4: "the source id 'A-619' repeats line 2", 6: "the source id 'B-619' repeats line 3"}
+    days = dict(CrimeRecord.objects.filter(agency=agency).values_list("source_id", "occurred_date__day"))
+    assert days == {"A-619": 1, "B-619": 2, "C-619": 4}  # the first row of each id stands
+    assert summary_of(agency) == recount(agency)
+
+
+@pytest.mark.parametrize("stored_before", [False, True])
+def test_a_repeat_further_back_than_the_ids_remembered_is_caught_where_its_chunk_is_written(
+        agency, tmp_path, monkeypatch, stored_before):
+    path = csv_write(tmp_path / "export.csv", BOSTON_HEADER,
+                     [boston_row(number=number, code="619", occurred=when) for number, when in REPEATING])
+    if stored_before:  # the upsert path from the first chunk on PostgreSQL; else COPY until the first repeat
+        crime_import_file(actor=None, agency=agency, path=path, mapping=BOSTON)
+    # From here the ids read are forgotten at once (a chunk of one row keeps within-chunk repeats out).
+    monkeypatch.setattr(imports._RecentIds, "get", lambda self, source_id: None)
+
+    run = crime_import_file(actor=None, agency=agency, path=path, mapping=BOSTON, chunk_rows=1)
+
+    expected = (0, 3) if stored_before else (3, 0)
+    assert (run.status, run.rows_read, run.rejected) == ("done", 5, 2), run.error
+    assert (run.inserted, run.updated) == expected
+    reasons = dict(ImportRejection.objects.filter(run=run).values_list("line", "reason"))
+    assert reasons == {4: "the source id 'A-619' repeats an earlier line of this file",
+                       6: "the source id 'B-619' repeats an earlier line of this file"}
+    assert ImportRejection.objects.get(run=run, line=4).excerpt.startswith("A,619,")
+    days = dict(CrimeRecord.objects.filter(agency=agency).values_list("source_id", "occurred_date__day"))
+    assert days == {"A-619": 1, "B-619": 2, "C-619": 4}
+    assert summary_of(agency) == recount(agency)
