@@ -9,3 +9,11 @@ def crime_import_run(run_id: int) -> str:
     from safecommons.crimedata.services.imports import crime_import_process
 
     return crime_import_process(run_id=run_id).status
+
+
+@task()
+def crime_import_watch(run_id: int, attempt: int) -> str:
+    """A later look at a queued run: taken over if its worker is gone; returns the run's status."""
+    from safecommons.crimedata.services.imports import crime_import_watch as watch
+
+    return watch(run_id=run_id, attempt=attempt).status

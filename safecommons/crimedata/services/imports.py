@@ -47,6 +47,7 @@ from safecommons.crimedata.services.import_writing import (
     unmapped_summary,
 )
 from safecommons.crimedata.services.summary import hourly_counts_refresh
+from safecommons.crimedata.storage import import_file_name, import_storage
 
 logger = logging.getLogger(__name__)
 
@@ -396,23 +397,32 @@ class _Places:
 
 
 def crime_import_execute(*, run: ImportRun, path: str | Path, progress: Progress | None = None,
-                         chunk_rows: int = CHUNK_ROWS) -> ImportRun:
+                         chunk_rows: int = CHUNK_ROWS, resume: bool = False) -> ImportRun:
     """Import one file into the run's agency, as the run's mapping says; the run records every count.
 
     Good rows are upserted by (agency, source id), chunk by chunk, each chunk in a transaction of its own;
     every bad row becomes an `ImportRejection` with its line number and reason. A chunk that cannot be
     written fails the run with the error (what earlier chunks wrote stays, and is counted). The hourly
     summary is recounted at the end for every month the rows fell in, before and after.
+
+    `resume` goes on with a run whose worker stopped: each chunk was committed with the run's counts, so
+    the rows the run has read are skipped (their ids remembered for repeats) and the counting goes on from
+    there; the summary is recounted for every month the stopped attempt may have touched as well.
     """
     mapping = Mapping(name=run.mapping_name, spec=run.mapping)  # checked when the run was made
     spec = mapping.spec
-    run.status, run.started_at, run.error = ImportRun.Status.RUNNING, timezone.now(), ""
-    run.rows_read = run.inserted = run.updated = run.rejected = run.processed_bytes = 0
-    run.unmapped_offenses = {}
-    run_progress_save(run, ["status", "started_at", "error", "rows_read", "inserted", "updated", "rejected",
-                         "processed_bytes", "unmapped_offenses"])
-    months: set[date] = set()
-    unmapped: Counter = Counter()
+    skip_rows = run.rows_read if resume else 0
+    if resume:
+        months, unmapped = _months_touched(run), Counter(run.unmapped_offenses)
+        run.status, run.error = ImportRun.Status.RUNNING, ""
+        run_progress_save(run, ["status", "error"])
+    else:
+        months, unmapped = set(), Counter()
+        run.status, run.started_at, run.error = ImportRun.Status.RUNNING, timezone.now(), ""
+        run.rows_read = run.inserted = run.updated = run.rejected = run.processed_bytes = 0
+        run.unmapped_offenses = {}
+        run_progress_save(run, ["status", "started_at", "error", "rows_read", "inserted", "updated", "rejected",
+                                "processed_bytes", "unmapped_offenses"])
     try:
         with reader_open(path, file_format=spec["format"], encoding=spec["encoding"],
                          delimiter=spec["delimiter"], sheet=spec["sheet"]) as reader:
@@ -421,7 +431,7 @@ def crime_import_execute(*, run: ImportRun, path: str | Path, progress: Progress
             mapping.check_header(reader.header)
             with _interpreter_tuned():
                 _import_rows(run=run, reader=reader, mapping=mapping, months=months, unmapped=unmapped,
-                             progress=progress, chunk_rows=chunk_rows)
+                             progress=progress, chunk_rows=chunk_rows, skip_rows=skip_rows)
     except (MappingError, ReadError) as exc:
         run.status, run.error = ImportRun.Status.FAILED, str(exc)
     except Exception as exc:  # a chunk that could not be written: the run says so, loudly
@@ -492,8 +502,18 @@ def _interpreter_tuned() -> Iterator[None]:
                 sys.setswitchinterval(_interpreter_defaults[1])
 
 
+def _months_touched(run: ImportRun) -> set[date]:
+    """Every month whose summary a stopped attempt of the run may have left wrong: the months of its records,
+    and every month the agency's summary counts (an updated record's month before is not kept anywhere)."""
+    from safecommons.crimedata.models import HourlyCount
+
+    months = set(HourlyCount.objects.filter(agency_id=run.agency_id).values_list("month", flat=True).distinct())
+    months.update(CrimeRecord.objects.filter(agency_id=run.agency_id, import_run=run).dates("occurred_date", "month"))
+    return months
+
+
 def _import_rows(*, run: ImportRun, reader: RowReader, mapping: Mapping, months: set[date], unmapped: Counter,
-                 progress: Progress | None, chunk_rows: int) -> None:
+                 progress: Progress | None, chunk_rows: int, skip_rows: int = 0) -> None:
     places = _Places(mapping=mapping, agency_id=run.agency_id)
     counted: Counter = Counter()
     convert = _compile_row(mapping, reader.header, now=timezone.now(), unmapped=counted)
@@ -519,6 +539,10 @@ def _import_rows(*, run: ImportRun, reader: RowReader, mapping: Mapping, months:
     try:
         for line, row in reader:
             rows_read += 1
+            if rows_read <= skip_rows:  # written and counted by an attempt that stopped
+                if row.__class__ is not UndecodableRow:
+                    seen.add(_source_id_of(row, reader.header, mapping), line)
+                continue
             try:
                 if row.__class__ is UndecodableRow:
                     raise RowError(row.reason)
@@ -611,7 +635,8 @@ def crime_import_file(*, actor: Actor | None, agency, path: str | Path, mapping:
 
 
 def crime_import_queue(*, actor: Actor, agency, uploaded_file, mapping: Mapping) -> ImportRun:
-    """Keep an uploaded export and queue its import; the analyst follows the run's page."""
+    """Keep an uploaded export (privately, under a random name) and queue its import, with a watch that
+    takes the run over should its worker stop; the analyst follows the run's page."""
     from safecommons.core.tasks import enqueue_with_transaction
     from safecommons.crimedata.tasks import crime_import_run
 
@@ -620,30 +645,120 @@ def crime_import_queue(*, actor: Actor, agency, uploaded_file, mapping: Mapping)
     if uploaded_file.size > limit:
         raise Refused(f"The file is larger than {limit // (1024 * 1024)} MB.")
     name = Path(uploaded_file.name or "export.csv").name
-    with transaction.atomic():
-        stored = default_storage.save(f"crime-imports/{timezone.now():%Y/%m}/{name}", uploaded_file)
-        run = ImportRun.objects.create(
-            agency=agency, created_by_id=actor.user_id, source_name=name[:255], stored_file=stored,
-            mapping_name=mapping.name[:120], mapping=mapping.spec, total_bytes=uploaded_file.size)
-        enqueue_with_transaction(crime_import_run, run.pk)
+    storage = import_storage()
+    stored = storage.save(import_file_name(name), uploaded_file)
+    try:
+        with transaction.atomic():
+            run = ImportRun.objects.create(
+                agency=agency, created_by_id=actor.user_id, source_name=name[:255], stored_file=stored,
+                mapping_name=mapping.name[:120], mapping=mapping.spec, total_bytes=uploaded_file.size)
+            enqueue_with_transaction(crime_import_run, run.pk)
+            _watch_later(run.pk, attempt=1)
+    except BaseException:
+        storage.delete(stored)
+        raise
     return run
+
+
+STALLED_AFTER = timedelta(minutes=10)  # a run unchanged this long has lost its worker (a chunk takes seconds)
+MAX_ATTEMPTS = 3  # the first, and two that take over a stalled run; then it fails, saying why
+
+
+def _stalled(run: ImportRun) -> bool:
+    return run.updated_at < timezone.now() - STALLED_AFTER
+
+
+def _watch_later(run_id: int, *, attempt: int) -> None:
+    """Queue a look at the run once it could have stalled (not on a queue that cannot wait: the tests')."""
+    from safecommons.core.tasks import enqueue_with_transaction
+    from safecommons.crimedata.tasks import crime_import_watch
+
+    if crime_import_watch.get_backend().supports_defer:
+        enqueue_with_transaction(crime_import_watch.using(run_after=timezone.now() + STALLED_AFTER), run_id,
+                                 attempt)
 
 
 def crime_import_process(*, run_id: int) -> ImportRun:
-    """The background task's work: import the stored upload of a queued run, then remove the upload."""
+    """The background task's work: import the stored upload of a queued run, then remove the upload.
+
+    A run already running is left alone while its worker shows progress; one whose worker is gone (no
+    progress for STALLED_AFTER) is taken over, resuming after its last committed chunk. A task delivered
+    twice changes nothing."""
+    with transaction.atomic():
+        run = ImportRun.objects.select_for_update().get(pk=run_id)
+        if run.status in (ImportRun.Status.DONE, ImportRun.Status.FAILED):
+            return run
+        resume = run.status == ImportRun.Status.RUNNING
+        if resume and not _stalled(run):
+            return run  # its worker is at it
+        run.status = ImportRun.Status.RUNNING  # claimed: updated_at is now
+        run_progress_save(run, ["status"])
     run = ImportRun.objects.select_related("agency", "created_by").get(pk=run_id)
-    if run.status not in (ImportRun.Status.QUEUED, ImportRun.Status.RUNNING):
-        return run  # already done: a task delivered twice changes nothing
-    if not run.stored_file or not default_storage.exists(run.stored_file):
+    path = _stored_path(run)
+    if path is None:
         run.status, run.error, run.finished_at = ImportRun.Status.FAILED, "the uploaded file is gone", timezone.now()
+        if resume:
+            hourly_counts_refresh(agency_id=run.agency_id, months=_months_touched(run))
         run_progress_save(run, ["status", "error", "finished_at"])
         return run
-    crime_import_execute(run=run, path=default_storage.path(run.stored_file))
+    crime_import_execute(run=run, path=path, resume=resume, chunk_rows=CHUNK_ROWS)
     from safecommons.core.permissions import actor_for_user
 
     _audit(run, actor_for_user(run.created_by) if run.created_by else None)
-    default_storage.delete(run.stored_file)
+    _stored_delete(run)
     return run
+
+
+def crime_import_watch(*, run_id: int, attempt: int) -> ImportRun:
+    """The watch over a queued run: nothing once it has finished; while its worker shows progress, another
+    look later; once it has stalled, take it over (attempt + 1, watched in turn), or after MAX_ATTEMPTS
+    fail it saying why, with the summary recounted for what its chunks wrote."""
+    run = ImportRun.objects.get(pk=run_id)
+    if run.status in (ImportRun.Status.DONE, ImportRun.Status.FAILED):
+        return run
+    if not _stalled(run):
+        _watch_later(run.pk, attempt=attempt)
+        return run
+    if attempt >= MAX_ATTEMPTS:
+        return _stalled_fail(run, attempts=attempt)
+    _watch_later(run.pk, attempt=attempt + 1)
+    logger.warning("crime import %s stalled (attempt %s); taking it over", run.pk, attempt)
+    return crime_import_process(run_id=run.pk)
+
+
+def _stalled_fail(run: ImportRun, *, attempts: int) -> ImportRun:
+    with transaction.atomic():
+        run = ImportRun.objects.select_for_update().get(pk=run.pk)
+        if run.status in (ImportRun.Status.DONE, ImportRun.Status.FAILED) or not _stalled(run):
+            return run
+        run.status, run.finished_at = ImportRun.Status.FAILED, timezone.now()
+        run.error = (f"the import stopped without finishing {attempts} times (its worker showed no progress "
+                     f"for {int(STALLED_AFTER.total_seconds() // 60)} minutes); the first {run.rows_read} rows "
+                     f"are imported and counted. Import the file again to finish: records already imported are "
+                     f"updated, not doubled.")
+        run_progress_save(run, ["status", "error", "finished_at"])
+    if run.rows_read:
+        hourly_counts_refresh(agency_id=run.agency_id, months=_months_touched(run))
+    _stored_delete(run)
+    return run
+
+
+def _stored_path(run: ImportRun) -> str | None:
+    if not run.stored_file:
+        return None
+    if "/" in run.stored_file:  # queued before uploads moved out of the media folder
+        return default_storage.path(run.stored_file) if default_storage.exists(run.stored_file) else None
+    storage = import_storage()
+    return storage.path(run.stored_file) if storage.exists(run.stored_file) else None
+
+
+def _stored_delete(run: ImportRun) -> None:
+    """The upload is not needed once its run has finished: the run keeps its counts and its report."""
+    if not run.stored_file:
+        return
+    (default_storage if "/" in run.stored_file else import_storage()).delete(run.stored_file)
+    run.stored_file = ""
+    run_progress_save(run, ["stored_file"])
 
 
 def crime_import_max_bytes() -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,7 +16,7 @@ from safecommons.accounts.tests.factories import MembershipFactory
 from safecommons.core.roles import Role
 from safecommons.crimedata.mapping import mapping_load
 from safecommons.crimedata.models import CrimeRecord, ImportRun
-from safecommons.crimedata.services.imports import crime_import_file
+from safecommons.crimedata.services.imports import crime_import_file, crime_import_process
 from safecommons.crimedata.tests.import_files import BOSTON_HEADER, boston_row, csv_write
 from safecommons.partners.models import OrganisationKind
 from safecommons.partners.tests.factories import OrganisationFactory
@@ -184,3 +185,43 @@ def test_the_import_limit_is_a_setting_from_the_environment_defaulting_to_the_up
         [sys.executable, "-c", "import safecommons.settings as s; print(s.CRIME_IMPORT_MAX_BYTES)"],
         env={**env, **environment}, capture_output=True, text=True, check=True).stdout
     assert int(shown) == limit
+
+
+def test_an_upload_waits_outside_the_media_folder_under_a_random_name_and_is_removed_once_imported(
+        client_for, people, agency, settings):
+    from safecommons.crimedata.storage import import_storage
+
+    analyst = client_for(people[Role.ANALYST])
+    upload = SimpleUploadedFile("Burglaries 2026.csv", export_bytes(GOOD_AND_BAD), content_type="text/csv")
+    analyst.post(reverse("crimedata:import_new"), {"agency": agency.pk, "mapping": "boston-incidents",
+                                                    "file": upload})
+    run = ImportRun.objects.get()
+    stored = Path(import_storage().path(run.stored_file))
+    assert stored.is_file() and stored.read_bytes() == export_bytes(GOOD_AND_BAD)
+    assert Path(settings.MEDIA_ROOT) not in stored.parents
+    assert "Burglaries" not in run.stored_file and len(run.stored_file) == 32 + len(".csv")
+    assert stored.stat().st_mode & 0o077 == 0  # the server's user alone reads it
+    assert run.source_name == "Burglaries 2026.csv"
+
+    crime_import_process(run_id=run.pk)
+
+    run.refresh_from_db()
+    assert (run.status, run.inserted, run.rejected, run.stored_file) == ("done", 2, 1, "")
+    assert not stored.exists()
+
+
+def test_an_upload_whose_run_fails_is_removed_too(client_for, people, agency):
+    analyst = client_for(people[Role.ANALYST])
+    upload = SimpleUploadedFile("export.csv", b"NOT,THE,HEADER\n1,2,3\n", content_type="text/csv")
+    analyst.post(reverse("crimedata:import_new"), {"agency": agency.pk, "mapping": "boston-incidents",
+                                                    "file": upload})
+    run = ImportRun.objects.get()
+    from safecommons.crimedata.storage import import_storage
+
+    stored = Path(import_storage().path(run.stored_file))
+
+    crime_import_process(run_id=run.pk)
+
+    run.refresh_from_db()
+    assert run.status == "failed" and "INCIDENT_NUMBER" in run.error
+    assert not stored.exists() and run.stored_file == ""

@@ -204,3 +204,100 @@ def test_a_repeat_further_back_than_the_ids_remembered_is_caught_where_its_chunk
     days = dict(CrimeRecord.objects.filter(agency=agency).values_list("source_id", "occurred_date__day"))
     assert days == {"A-619": 1, "B-619": 2, "C-619": 4}
     assert summary_of(agency) == recount(agency)
+
+
+class WorkerKilled(BaseException):
+    """Stands for the worker's process ending mid-run: nothing of the importer's own handling runs."""
+
+
+def queued_run(agency, path) -> ImportRun:
+    from safecommons.crimedata.storage import import_file_name, import_storage
+
+    with path.open("rb") as handle:
+        stored = import_storage().save(import_file_name(path.name), handle)
+    return ImportRun.objects.create(agency=agency, source_name=path.name, stored_file=stored,
+                                    mapping_name=BOSTON.name, mapping=BOSTON.spec, total_bytes=path.stat().st_size)
+
+
+def killed_after_first_chunk(monkeypatch) -> None:
+    real_write = import_writing.RecordWriter.write
+    calls = []
+
+    def write(self, rows):
+        calls.append(len(rows))
+        if len(calls) == 2:
+            raise WorkerKilled
+        return real_write(self, rows)
+
+    monkeypatch.setattr(import_writing.RecordWriter, "write", write)
+
+
+def crash_export(agency, tmp_path):
+    rows = boston_rows(300)
+    for n, row in enumerate(rows):
+        row["INCIDENT_NUMBER"] = f"K{n:05d}"
+    # Stored before by another import: the first 50, which this export moves to another month.
+    crime_import_file(actor=None, agency=agency, mapping=BOSTON,
+                      path=csv_write(tmp_path / "before.csv", BOSTON_HEADER, rows[:50]))
+    for row in rows[:50]:
+        row["OCCURRED_ON_DATE"] = "2025-11-20 03:15:00"
+    rows[10]["OCCURRED_ON_DATE"] = "not a date"  # line 12, in the first chunk
+    rows[250] = dict(rows[5])  # line 252 repeats line 7, two chunks later
+    rows[260]["Lat"] = "north"  # line 262
+    return rows, csv_write(tmp_path / "export.csv", BOSTON_HEADER, rows)
+
+
+def test_a_run_whose_worker_died_after_a_chunk_is_taken_over_and_finishes_exactly(agency, tmp_path, monkeypatch):
+    from safecommons.crimedata.services.imports import STALLED_AFTER, crime_import_process, crime_import_watch
+    from safecommons.crimedata.storage import import_storage
+
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 100)
+    rows, path = crash_export(agency, tmp_path)
+    run = queued_run(agency, path)
+    killed_after_first_chunk(monkeypatch)
+    with pytest.raises(WorkerKilled):
+        crime_import_process(run_id=run.pk)
+    monkeypatch.undo()
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 100)
+    run.refresh_from_db()
+    assert (run.status, run.rows_read, run.rejected) == ("running", 100, 1)  # the first chunk, committed
+
+    # While the worker might still be at it, the watch leaves the run alone.
+    assert crime_import_watch(run_id=run.pk, attempt=1).status == "running"
+    assert ImportRun.objects.get(pk=run.pk).rows_read == 100
+    ImportRun.objects.filter(pk=run.pk).update(updated_at=run.updated_at - STALLED_AFTER)
+
+    run = crime_import_watch(run_id=run.pk, attempt=1)
+
+    assert (run.status, run.rows_read, run.inserted, run.updated, run.rejected) == ("done", 300, 248, 49, 3), \
+        run.error
+    reasons = dict(ImportRejection.objects.filter(run=run).values_list("line", "reason"))
+    assert set(reasons) == {12, 252, 262}
+    assert reasons[252] == f"the source id 'K00005-{rows[5]['OFFENSE_CODE']}' repeats line 7"
+    assert CrimeRecord.objects.filter(agency=agency).count() == 298
+    assert CrimeRecord.objects.filter(agency=agency, occurred_date="2025-11-20").count() == 49
+    assert summary_of(agency) == recount(agency)
+    assert run.stored_file == "" and not any(import_storage().listdir("")[1])
+
+
+def test_a_run_that_keeps_stalling_fails_saying_why_with_its_chunks_counted(agency, tmp_path, monkeypatch):
+    from safecommons.crimedata.services.imports import (
+        MAX_ATTEMPTS,
+        STALLED_AFTER,
+        crime_import_process,
+        crime_import_watch,
+    )
+
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 100)
+    _rows, path = crash_export(agency, tmp_path)
+    run = queued_run(agency, path)
+    killed_after_first_chunk(monkeypatch)
+    with pytest.raises(WorkerKilled):
+        crime_import_process(run_id=run.pk)
+    ImportRun.objects.filter(pk=run.pk).update(updated_at=run.updated_at - STALLED_AFTER)
+
+    run = crime_import_watch(run_id=run.pk, attempt=MAX_ATTEMPTS)
+
+    assert run.status == "failed" and "stopped without finishing" in run.error and "first 100 rows" in run.error
+    assert summary_of(agency) == recount(agency)
+    assert run.stored_file == ""
