@@ -150,7 +150,7 @@ def public_report_data(*, agency: Organisation, area: Area, filters: analytics.F
             if row.group and row.current is None and row.prior is None and row.last_year is None:
                 continue  # nothing to show: named once below the table instead
             rows.append([_group_label(row.group) if row.group else _("Total of the counts shown"),
-                         shown(row.current), shown(row.prior), _change_text(row.prior_change),
+                         shown(row.current), shown(row.prior) if period.prior else "-", _change_text(row.prior_change),
                          shown(row.last_year), _change_text(row.last_year_change)])
         compstat.append((f"{labels[period.name]} ({_dates(period.current.start, period.current.end)})", rows))
     totals = trends.group_totals()

@@ -25,13 +25,6 @@ from safecommons.core.roles import AGENCY_ROLES
 from safecommons.crimedata.dates import next_month
 from safecommons.crimedata.models import CrimeRecord, HourlyCount, YearlyCount
 from safecommons.crimedata.nibrs import OFFENSES, OffenseGroup
-from safecommons.crimedata.selectors import compstat as compstat_selectors
-from safecommons.crimedata.selectors.compstat import (  # noqa: F401 - re-exported for the public trends
-    Period,
-    compstat_daily_counts,
-    compstat_windows,
-    period_counts,
-)
 from safecommons.partners.models import Organisation, OrganisationKind
 from safecommons.places.models import Area, AreaKind
 
@@ -268,25 +261,3 @@ def premise_counts(*, actor: Actor, agency: Organisation, filters: Filters) -> l
     out = [CountRow(key=premise, label=premise, count=n) for premise, n in rows]
     out.sort(key=lambda row: (row.key == "", -row.count, row.label))
     return out
-
-
-# --- CompStat: in `selectors/compstat.py`. The public trends (`selectors/trends.py`) read these names here.
-
-
-def compstat_periods(as_of: date) -> dict[str, tuple[Period, Period, Period]]:
-    """Per CompStat period: (the period ending on `as_of`, the one of equal length just before it, the period
-    a year earlier as `compstat.compstat_windows` has it). The year to date's period before is given too, for
-    the public trends; the staff CompStat does not compare with it."""
-    out = {}
-    for name, windows in compstat_windows(as_of).items():
-        current = windows.current
-        prior = windows.prior or current.shifted(current.days)
-        out[name] = (current, prior, windows.last_year)
-    return out
-
-
-def compstat_window(as_of: date) -> tuple[date, date]:
-    """The dates any CompStat period of `as_of` reaches (those of `compstat_periods` included)."""
-    since, until = compstat_selectors.compstat_window(as_of)
-    spans = [p for triple in compstat_periods(as_of).values() for p in triple]
-    return min(since, *(p.start for p in spans)), max(until, *(p.end for p in spans))

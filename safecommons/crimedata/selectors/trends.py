@@ -3,7 +3,8 @@ agency publishes (`public.public_groups`), with small counts withheld.
 
 Groups shown at a point (their records are on the public map one by one anyway):
 - The finest cells are published: group × weekday × hour (with "hour unknown"), group × neighborhood, and
-  group × CompStat period. A cell below the group's `min_count` (zero included) is withheld: "fewer than N".
+  group × CompStat period (the staff CompStat's periods, flagged page-wide as it flags them, over the counts
+  shown). A cell below the group's `min_count` (zero included) is withheld: "fewer than N".
 - When a group's cells leave exactly one withheld, the smallest shown one is withheld too.
 - Every total on the page is the sum of the numbers shown, never of the records, and carries no
   significance flag (a flag on such sums could be an artefact of the withholding).
@@ -25,7 +26,7 @@ from safecommons.core.errors import Refused
 from safecommons.crimedata import stats
 from safecommons.crimedata.nibrs import OffenseGroup
 from safecommons.crimedata.publication import Policy, policy_for
-from safecommons.crimedata.selectors import analytics, public, public_areas
+from safecommons.crimedata.selectors import analytics, compstat, public, public_areas
 from safecommons.partners.models import Organisation
 from safecommons.places.models import Area, AreaKind
 
@@ -80,18 +81,18 @@ def trends_query_parse(*, agency: Organisation, params: Mapping, today: date | N
 class PublicCompstatRow:
     group: str  # "" for the total of the counts shown
     current: int | None
-    prior: int | None
+    prior: int | None  # None also for the year to date, which has no period before
     last_year: int | None
-    prior_change: stats.Change | None  # None when either count is withheld
+    prior_change: stats.Change | None  # None when either count is withheld (and for the year to date)
     last_year_change: stats.Change | None
 
 
 @dataclass(frozen=True)
 class PublicCompstatPeriod:
     name: str
-    current: analytics.Period
-    prior: analytics.Period
-    last_year: analytics.Period
+    current: compstat.Period
+    prior: compstat.Period | None  # None for the year to date: compared with last year only
+    last_year: compstat.Period
     rows: list[PublicCompstatRow]
 
 
@@ -158,39 +159,94 @@ def _public_areas(counts: dict, groups: list[str], policy: Policy, agency: Organ
     return out
 
 
-def _public_compstat(daily: dict, as_of: date, groups: list[str], policy: Policy) -> list[PublicCompstatPeriod]:
-    periods = []
-    for name, triple in analytics.compstat_periods(as_of).items():
-        # Each group has its own threshold: apply it, then complete the suppression per column.
+def _dispersions(daily: dict, as_of: date, groups: list[str]) -> dict[str, float]:
+    """Each group's week-to-week dispersion, measured as the staff CompStat measures it: on its weekly counts
+    over the 52 weeks before the last 28 days (`compstat.dispersion_period`), whole weeks counted back from
+    that period's end, none before the first day with a record."""
+    baseline = compstat.dispersion_period(as_of)
+    recorded = [day for (day, _group), n in daily.items() if n]
+    first = min(recorded, default=None)
+    weeks = baseline.days // 7
+    usable = [k for k in range(weeks)
+              if first is not None and baseline.end - timedelta(days=7 * k + 6) >= first]
+    weekly = {group: [0] * weeks for group in groups}
+    for (day, group), n in daily.items():
+        if group in weekly and baseline.start <= day <= baseline.end:
+            k = (baseline.end - day).days // 7
+            if k < weeks:
+                weekly[group][k] += n
+    return {group: stats.dispersion([weekly[group][k] for k in usable]) for group in groups}
+
+
+def compstat_public_from_daily(daily: dict, *, as_of: date, groups: list[str],
+                               min_count: Mapping[str, int]) -> list[PublicCompstatPeriod]:
+    """The public CompStat from daily counts of the groups shown at a point: the staff CompStat's periods
+    (`compstat.compstat_windows`: the last 7 and 28 days against the period before and 364 days before, the
+    year to date against as many days of last year only) and its way of flagging, over the counts shown.
+
+    Each column (a period) withholds, per group, a count below the group's threshold, and one more where that
+    would leave a single one withheld. A change is tested only where both its counts are shown, widened by the
+    group's dispersion, and the tests of the whole page are decided together (`stats.changes_with_fdr`:
+    Benjamini-Hochberg, a change of at least 20 %, enough records) — the family holds the shown comparisons
+    only, so a flag never depends on a withheld count. The total row is the sum of the counts shown and is
+    not tested."""
+    windows = compstat.compstat_windows(as_of)
+    dispersion = _dispersions(daily, as_of, groups)
+    tables = {}
+    for name, w in windows.items():
         columns = []
-        for period in triple:
-            raw = analytics.period_counts(daily, period)
-            column = {group: (raw.get(group, 0) if raw.get(group, 0) >= policy.min_count[group] else None)
+        for period in (w.current, w.prior, w.last_year):
+            if period is None:
+                columns.append(None)
+                continue
+            raw = compstat.period_counts(daily, period)
+            column = {group: (raw.get(group, 0) if raw.get(group, 0) >= min_count[group] else None)
                       for group in groups}
             hidden = [group for group, value in column.items() if value is None]
             shown = [group for group, value in column.items() if value is not None]
             if len(hidden) == 1 and shown:
                 column[min(shown, key=lambda group: (column[group], group))] = None
             columns.append(column)
+        tables[name] = columns
 
-        def change(now: int | None, then: int | None, other: analytics.Period, current=triple[0]):
-            if now is None or then is None:
-                return None
-            return stats.poisson_change_test(now, then, current_days=current.days, previous_days=other.days)
+    def test(group: str, now: int | None, then: int | None, current: compstat.Period,
+             other: compstat.Period | None) -> stats.Change | None:
+        if now is None or then is None or other is None:
+            return None
+        return stats.poisson_change_test(now, then, current_days=current.days, previous_days=other.days,
+                                         dispersion=dispersion[group])
 
+    raw_changes = {}
+    for name, w in windows.items():
+        now, before, year_ago = tables[name]
+        for group in groups:
+            raw_changes[(name, group)] = (
+                test(group, now[group], before[group] if before else None, w.current, w.prior),
+                test(group, now[group], year_ago[group], w.current, w.last_year))
+    family = [change for pair in raw_changes.values() for change in pair if change is not None]
+    decided = iter(stats.changes_with_fdr(family))
+    flagged = {slot: tuple(None if change is None else next(decided) for change in pair)
+               for slot, pair in raw_changes.items()}
+
+    periods = []
+    for name, w in windows.items():
+        now, before, year_ago = tables[name]
         rows = []
         for group in groups:
-            now, before, year_ago = (column[group] for column in columns)
-            rows.append(PublicCompstatRow(group=group, current=now, prior=before, last_year=year_ago,
-                                          prior_change=change(now, before, triple[1]),
-                                          last_year_change=change(now, year_ago, triple[2])))
+            prior_change, last_year_change = flagged[(name, group)]
+            rows.append(PublicCompstatRow(group=group, current=now[group],
+                                          prior=before[group] if before else None, last_year=year_ago[group],
+                                          prior_change=prior_change, last_year_change=last_year_change))
         rows.sort(key=lambda row: (-(row.current or 0), row.group))
-        totals = [sum(value or 0 for value in column.values()) for column in columns]
+
+        def shown_total(column: dict | None) -> int | None:
+            return None if column is None else sum(value or 0 for value in column.values())
+
         # No test on the total: sums of what is shown are not the records' totals when different counts are
         # withheld in different periods, and a flag on them could be an artefact of the withholding.
-        total = PublicCompstatRow(group="", current=totals[0], prior=totals[1], last_year=totals[2],
-                                  prior_change=None, last_year_change=None)
-        periods.append(PublicCompstatPeriod(name=name, current=triple[0], prior=triple[1], last_year=triple[2],
+        total = PublicCompstatRow(group="", current=shown_total(now), prior=shown_total(before),
+                                  last_year=shown_total(year_ago), prior_change=None, last_year_change=None)
+        periods.append(PublicCompstatPeriod(name=name, current=w.current, prior=w.prior, last_year=w.last_year,
                                             rows=[total, *rows]))
     return periods
 
@@ -216,14 +272,14 @@ def trends_public(*, agency: Organisation, start: date, end: date, as_of: date, 
                             areas=[], compstat=[], monthly=monthly)
     table = analytics.heat_counts(agency_id=agency.pk, filters=filters)
     area_counts = analytics.area_group_counts(agency_id=agency.pk, filters=filters)
-    since, until = analytics.compstat_window(as_of)
-    daily = analytics.compstat_daily_counts(agency_id=agency.pk, since=since, until=until,
-                                            neighborhood_id=neighborhood_id, groups=frozenset(groups))
+    since, until = compstat.compstat_window(as_of)
+    daily = compstat.compstat_daily_counts(agency_id=agency.pk, since=since, until=until,
+                                           neighborhood_id=neighborhood_id, groups=frozenset(groups))
     return PublicTrends(
         agency=agency, filters=filters, as_of=as_of, groups=groups,
         min_count={g: policy.min_count[g] for g in groups},
         heat=_public_heat(table, groups, policy),
         areas=_public_areas(area_counts, groups, policy, agency, neighborhood_id),
-        compstat=_public_compstat(daily, as_of, groups, policy),
+        compstat=compstat_public_from_daily(daily, as_of=as_of, groups=groups, min_count=policy.min_count),
         monthly=monthly,
     )

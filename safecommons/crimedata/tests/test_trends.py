@@ -140,3 +140,49 @@ def test_the_public_trends_show_no_hotspots_and_no_place_finer_than_a_neighborho
 
 def test_an_unknown_agency_is_not_found(client, world):
     assert client.get("/crime/trends/", {"agency": "no-such-agency"}).status_code == 404
+
+
+def steady_daily(seed: int, as_of: date, rates: dict[str, float]) -> dict:
+    """Two years of daily counts at a steady Poisson rate per group: a city where nothing changed."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    first = as_of - timedelta(days=2 * 365 + 40)
+    daily = {}
+    for group, rate in rates.items():
+        for offset, n in enumerate(rng.poisson(rate, (as_of - first).days + 1).tolist()):
+            if n:
+                daily[(first + timedelta(days=offset), group)] = n
+    return daily
+
+
+def test_a_steady_rate_public_page_is_seldom_flagged():
+    rates = {"larceny": 6.0, "assault": 3.0, "burglary": 1.5, "vehicle_theft": 1.0, "robbery": 0.5}
+    min_count = dict.fromkeys(rates, 3)
+    pages = flags = 0
+    for seed in range(40):
+        as_of = date(2026, 1, 1) + timedelta(days=7 * seed + 40)
+        periods = trend_selectors.compstat_public_from_daily(
+            steady_daily(seed, as_of, rates), as_of=as_of, groups=list(rates), min_count=min_count)
+        changes = [change for period in periods for row in period.rows
+                   for change in (row.prior_change, row.last_year_change) if change is not None]
+        assert len(changes) >= 20  # the comparisons were made: most counts are shown
+        flagged = sum(bool(change.direction) for change in changes)
+        pages += bool(flagged)
+        flags += flagged
+    assert pages <= 2, (pages, flags)  # the page-wide false-discovery rate is 5 %
+
+
+def test_the_public_year_to_date_is_compared_with_last_year_only_on_the_staff_windows():
+    from safecommons.crimedata.selectors import compstat
+
+    as_of = date(2026, 5, 31)
+    periods = {p.name: p for p in trend_selectors.compstat_public_from_daily(
+        steady_daily(1, as_of, {"larceny": 6.0}), as_of=as_of, groups=["larceny"], min_count={"larceny": 3})}
+    windows = compstat.compstat_windows(as_of)
+    for name, period in periods.items():
+        assert (period.current, period.prior, period.last_year) == (
+            windows[name].current, windows[name].prior, windows[name].last_year)
+    ytd = periods["ytd"]
+    assert ytd.prior is None and all(row.prior is None and row.prior_change is None for row in ytd.rows)
+    assert periods["28d"].last_year.start == date(2026, 5, 4) - timedelta(days=364)
