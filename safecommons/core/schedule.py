@@ -26,6 +26,7 @@ SCHEDULE: dict[str, tuple[str, timedelta]] = {
     "cameras.expire_requests": ("safecommons.cameras.tasks.footage_requests_expire", timedelta(hours=1)),
     "cameras.evidence_rehash": ("safecommons.cameras.tasks.evidence_rehash", timedelta(days=1)),
     "cameras.evidence_uploads_abandon": ("safecommons.cameras.tasks.evidence_uploads_abandon", timedelta(hours=6)),
+    "crimedata.imports_abandoned": ("safecommons.crimedata.tasks.crime_imports_abandoned", timedelta(minutes=15)),
 }
 _NEVER = datetime(2000, 1, 1, tzinfo=UTC)
 

@@ -17,3 +17,11 @@ def crime_import_watch(run_id: int, attempt: int) -> str:
     from safecommons.crimedata.services.imports import crime_import_watch as watch
 
     return watch(run_id=run_id, attempt=attempt).status
+
+
+@task()
+def crime_imports_abandoned() -> list[int]:
+    """On the schedule: fail the runs whose worker and watches are all gone; returns their ids."""
+    from safecommons.crimedata.services.imports import crime_imports_abandoned_fail
+
+    return crime_imports_abandoned_fail()

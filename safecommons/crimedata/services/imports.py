@@ -726,6 +726,23 @@ def crime_import_watch(*, run_id: int, attempt: int) -> ImportRun:
     return crime_import_process(run_id=run.pk)
 
 
+ABANDONED_AFTER = STALLED_AFTER * (MAX_ATTEMPTS + 1)  # longer than every watch of a run could take
+
+
+def crime_imports_abandoned_fail() -> list[int]:
+    """The schedule's safety net under the watches: a run queued or running with no progress for
+    ABANDONED_AFTER (its watch tasks lost with a queue, say) is failed, saying why, with the summary recounted
+    for what its chunks wrote. Returns the runs' ids."""
+    cutoff = timezone.now() - ABANDONED_AFTER
+    abandoned = list(ImportRun.objects.filter(
+        status__in=[ImportRun.Status.QUEUED, ImportRun.Status.RUNNING], updated_at__lt=cutoff,
+    ).values_list("pk", flat=True))
+    for run_id in abandoned:
+        logger.warning("crime import %s abandoned; failing it", run_id)
+        _stalled_fail(ImportRun.objects.get(pk=run_id), attempts=MAX_ATTEMPTS)
+    return abandoned
+
+
 def _stalled_fail(run: ImportRun, *, attempts: int) -> ImportRun:
     with transaction.atomic():
         run = ImportRun.objects.select_for_update().get(pk=run.pk)

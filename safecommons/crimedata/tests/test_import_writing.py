@@ -301,3 +301,27 @@ def test_a_run_that_keeps_stalling_fails_saying_why_with_its_chunks_counted(agen
     assert run.status == "failed" and "stopped without finishing" in run.error and "first 100 rows" in run.error
     assert summary_of(agency) == recount(agency)
     assert run.stored_file == ""
+
+
+def test_the_schedule_fails_a_run_whose_watches_were_lost_and_leaves_live_runs_alone(agency, tmp_path, monkeypatch):
+    from safecommons.core.schedule import SCHEDULE
+    from safecommons.crimedata.services.imports import ABANDONED_AFTER, crime_import_process
+    from safecommons.crimedata.tasks import crime_imports_abandoned
+
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 100)
+    _rows, path = crash_export(agency, tmp_path)
+    abandoned = queued_run(agency, path)
+    killed_after_first_chunk(monkeypatch)
+    with pytest.raises(WorkerKilled):
+        crime_import_process(run_id=abandoned.pk)
+    ImportRun.objects.filter(pk=abandoned.pk).update(updated_at=abandoned.updated_at - ABANDONED_AFTER)
+    lively = queued_run(agency, path)  # queued just now: its worker may yet come
+
+    assert crime_imports_abandoned.call() == [abandoned.pk]
+
+    abandoned.refresh_from_db()
+    lively.refresh_from_db()
+    assert abandoned.status == "failed" and "stopped without finishing" in abandoned.error
+    assert summary_of(agency) == recount(agency)
+    assert lively.status == "queued"
+    assert SCHEDULE["crimedata.imports_abandoned"][0] == "safecommons.crimedata.tasks.crime_imports_abandoned"
