@@ -22,7 +22,9 @@ from safecommons.crimedata.selectors.public import PublicFilter, PublicPoint
 
 router = Router(tags=["crime map"])
 
-CACHE = "public, max-age=300"
+# Revalidated on every use: a cached answer would let the map disagree with the page's tables (always fresh)
+# for minutes after a publication rule changes or an import lands.
+CACHE = "no-cache"
 
 
 class FilterQuery(Schema):

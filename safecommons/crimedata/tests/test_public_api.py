@@ -226,6 +226,15 @@ def test_hexes_count_the_point_groups_at_the_resolution_of_the_zoom(client, worl
     assert client.get("/api/crime/public/hexes", {**PERIOD, "resolution": 12}).status_code == 400
 
 
+def test_every_public_map_answer_and_download_is_revalidated_so_the_map_never_lags_the_page(client, world):
+    for name in ["points", "hexes", "areas", "download.csv", "download.geojson"]:
+        response = client.get(f"/api/crime/public/{name}", PERIOD)
+        assert response.status_code == 200, name
+        assert response["Cache-Control"] == "no-cache", name
+        if response.streaming:
+            b"".join(response.streaming_content)
+
+
 def test_the_page_explains_the_generalisation_and_offers_the_downloads(client, world):
     page = client.get(reverse("crimedata:map"), PERIOD)
     assert page.status_code == 200
