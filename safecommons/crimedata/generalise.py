@@ -1,7 +1,10 @@
-"""Moving a record's place to where the public may see it: the hundred-block, or the centre of a grid cell.
+"""Moving a record's place to where the public may see it: its hundred-block as text, and as a point the
+centre of the grid cell it falls in.
 
 Done once, at import, so that no public query ever touches an exact place. The grid is H3 at resolution 9
-(cells of about 0.1 km², some 170 m across); a block's centre comes from the local address gazetteer.
+(cells of about 0.1 km², some 170 m across). A cell's centre has nothing to do with where houses stand; a
+block's "centre" has: on a block of evenly spaced houses the mean of its addresses is the middle house, so a
+block only says which cell a record without coordinates falls in (the gazetteer locates the block).
 """
 
 from __future__ import annotations
@@ -23,9 +26,6 @@ _BLOCK_OF = re.compile(r"^\s*(\d+)\s+block\s+(?:of\s+)?(.+?)\s*$", re.IGNORECASE
 _UNIT = re.compile(
     r"(?:\s*#\s*[\w-]*|\s+(?:apt|apartment|unit|ste|suite|fl|floor|rm|room|bldg|building|lot|spc|space|trlr|"
     r"trailer|dept|no)\.?\s*#?\s*(?:[\w-]*\d[\w-]*|[a-z]))\s*$", re.IGNORECASE)
-# A block's centre is published only when the gazetteer knows at least this many addresses on it: the mean of
-# one address is that house, of two their midpoint. Sparser blocks fall back to the grid.
-MIN_BLOCK_ADDRESSES = 5
 
 
 def hundred_block(address: str) -> tuple[str, str, int] | None:
@@ -62,8 +62,7 @@ def grid_centre(cell: int) -> tuple[float, float]:
 
 
 class BlockCentres:
-    """Centres of hundred-blocks, from the gazetteer: the mean of the block's address points where it knows
-    at least MIN_BLOCK_ADDRESSES of them, else the centre of the grid cell that mean falls in."""
+    """Where the gazetteer puts each hundred-block, as the grid cell centre of the mean of its addresses."""
 
     def __init__(self, centres: dict[tuple[str, int], tuple[float, float]]):
         self.centres = centres
@@ -73,45 +72,35 @@ class BlockCentres:
         from safecommons.places.models import AddressPoint
 
         sums: dict[tuple[str, int], list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
-        numbers: dict[tuple[str, int], set[str]] = defaultdict(set)
         rows = AddressPoint.objects.values_list("street_key", "number", "latitude", "longitude")
         for key, number, lat, lon in rows.iterator(chunk_size=5000):
             digits = re.match(r"\d+", number)
             if not digits:
                 continue
-            block = (key, int(digits.group()) // 100 * 100)
-            acc = sums[block]
+            acc = sums[(key, int(digits.group()) // 100 * 100)]
             acc[0] += lat
             acc[1] += lon
             acc[2] += 1
-            numbers[block].add(number.upper())
-        # Distinct house numbers, not rows: a gazetteer listing one house twice still knows one house.
-        return cls({block: _block_centre(a / n, b / n, len(numbers[block])) for block, (a, b, n) in sums.items()})
+        return cls({block: grid_centre(grid_cell(a / n, b / n)) for block, (a, b, n) in sums.items()})
 
     def centre(self, key: str, block: int) -> tuple[float, float] | None:
         return self.centres.get((key, block))
-
-
-def _block_centre(latitude: float, longitude: float, addresses: int) -> tuple[float, float]:
-    if addresses < MIN_BLOCK_ADDRESSES:
-        return grid_centre(grid_cell(latitude, longitude))
-    return round(latitude, PUBLIC_DECIMALS), round(longitude, PUBLIC_DECIMALS)
 
 
 def public_place(*, address: str, latitude: float | None, longitude: float | None,
                  blocks: BlockCentres) -> tuple[str, float | None, float | None]:
     """(block address, public latitude, public longitude) of one record.
 
-    The block's centre when the gazetteer knows the block, else the grid centre of the exact point, else
-    no point at all. Never the exact point.
+    The point is the centre of the grid cell of the exact point, or, for a record with an address only, of
+    its block as the gazetteer places it; no point at all when neither is known. Never the exact point, and
+    never a house's.
     """
     block = hundred_block(address) if address else None
     block_text = block[0] if block else ""
-    if block:
-        centre = blocks.centre(block[1], block[2])
-        if centre:
-            return block_text, centre[0], centre[1]
     if latitude is not None and longitude is not None:
         lat, lon = grid_centre(grid_cell(latitude, longitude))
         return block_text, lat, lon
+    centre = blocks.centre(block[1], block[2]) if block else None
+    if centre:
+        return block_text, centre[0], centre[1]
     return block_text, None, None

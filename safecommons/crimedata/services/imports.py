@@ -345,7 +345,7 @@ class _Places:
             outside = has_point & ~((lons >= w) & (lons <= e) & (lats >= s) & (lats <= n))
         elif self.transformer is not None:
             outside = has_point & ~((lons >= -180) & (lons <= 180) & (lats >= -90) & (lats <= 90))
-        # The point the record is counted at: exact when known, else the block's centre from the gazetteer.
+        # The point the record is counted at: exact when known, else where the gazetteer puts its block.
         count_lon, count_lat = lons.copy(), lats.copy()
         kept = _Parsed()
         keep_positions = []
@@ -364,7 +364,7 @@ class _Places:
                 lat, lon = float(lats[position]), float(lons[position])
                 cell = latlng_to_cell(lat, lon, resolution)
                 record[13], record[14], record[15] = lat, lon, cell
-                public = centre or self.centre_of(cell)
+                public = self.centre_of(cell)  # generalise.public_place's rule: the exact point's cell
             else:
                 public = centre
                 if centre:

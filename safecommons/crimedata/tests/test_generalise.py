@@ -43,16 +43,24 @@ def _houses(street, numbers, latitude=44.95, longitude=-93.25):
 
 
 @pytest.mark.django_db
-def test_a_block_centre_is_the_mean_of_its_houses_only_where_the_gazetteer_knows_enough_of_them():
-    _houses("Oak Ave", [1201, 1203, 1205, 1207, 1209])  # five houses: their mean
-    _houses("Elm St", [301], latitude=44.96)  # one house: its own position must not be published
-    _houses("Pine St", [501, 501, 501, 501, 503], latitude=44.97)  # two houses listed five times: still two
-    centres = generalise.BlockCentres.load()
+def test_a_public_point_is_a_grid_cell_centre_never_a_house():
+    # Five evenly spaced houses: the mean of the block is the middle house, 1205.
+    _houses("Oak Ave", [1201, 1203, 1205, 1207, 1209])
+    middle_house = (44.9502, -93.2498)
+    blocks = generalise.BlockCentres.load()
+    cell_centre = generalise.grid_centre(generalise.grid_cell(*middle_house))
+    assert blocks.centre("oak ave", 1200) == cell_centre != middle_house
 
-    assert centres.centre("oak ave", 1200) == (round(44.95 + 0.0002, 5), round(-93.25 + 0.0002, 5))
-    lone = centres.centre("elm st", 300)
-    assert lone == generalise.grid_centre(generalise.grid_cell(44.96, -93.25)) and lone != (44.96, -93.25)
-    assert centres.centre("pine st", 500) == generalise.grid_centre(generalise.grid_cell(44.9702, -93.2498))
+    # With coordinates: the cell of the exact point, whatever the block.
+    block, lat, lon = generalise.public_place(address="1205 Oak Ave", latitude=44.9611, longitude=-93.2601,
+                                              blocks=blocks)
+    assert block == "1200 block of OAK AVE"
+    assert (lat, lon) == generalise.grid_centre(generalise.grid_cell(44.9611, -93.2601))
+    # An address alone: the cell the gazetteer puts its block in; an unknown block: no point.
+    assert generalise.public_place(address="1205 Oak Ave", latitude=None, longitude=None,
+                                   blocks=blocks)[1:] == cell_centre
+    assert generalise.public_place(address="9 Nowhere Rd", latitude=None, longitude=None,
+                                   blocks=blocks)[1:] == (None, None)
 
 
 @pytest.mark.django_db

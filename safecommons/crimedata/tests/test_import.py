@@ -74,7 +74,7 @@ def test_counts_after_import_match_an_independent_count_of_the_same_file(agency,
 
 
 def test_every_field_of_a_record_is_filled_as_the_mapping_says(agency, tmp_path):
-    for step, number in enumerate(("1210", "1230", "1250", "1270", "1290")):  # enough houses for a block centre
+    for step, number in enumerate(("1210", "1230", "1250", "1270", "1290")):  # the block, in the gazetteer
         AddressPoint.objects.create(number=number, street="Main St", street_key="main st",
                                     latitude=44.9810 + step * 0.00005, longitude=-93.2710 + step * 0.0005)
     neighborhood = AreaFactory(agency=agency, lon=-93.28, lat=44.97, size=0.03)
@@ -91,10 +91,11 @@ def test_every_field_of_a_record_is_filled_as_the_mapping_says(agency, tmp_path)
     assert (str(record.occurred_date), record.occurred_hour, record.occurred_weekday) == ("2026-05-04", 14, 0)
     assert (record.latitude, record.longitude) == (44.98123, -93.27045)
     assert record.h3_cell == generalise.grid_cell(44.98123, -93.27045)
-    # Public: the hundred-block's centre from the gazetteer, not the exact point.
     assert record.block_address == "1200 block of MAIN ST"
-    assert (record.public_latitude, record.public_longitude) == (44.9811, -93.27)
-    assert record.public_h3_cell == generalise.grid_cell(44.9811, -93.27)
+    # Public: the centre of the exact point's grid cell (never a house, not even the block's middle one).
+    public = generalise.grid_centre(generalise.grid_cell(44.98123, -93.27045))
+    assert (record.public_latitude, record.public_longitude) == public
+    assert record.public_h3_cell == generalise.grid_cell(*public)
     assert record.neighborhood_id == neighborhood.pk
     assert record.source_area == "B2 / 318"
     assert record.import_run_id is not None
