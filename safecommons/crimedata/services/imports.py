@@ -197,6 +197,11 @@ def _compile_row(mapping: Mapping, header: list[str], *, now: datetime,
         else:
             parts = [str(row[i]).strip() for i in id_columns]
             source_id = id_separator.join(parts) if all(parts) else ""
+            if any(parts) and not source_id:  # say which part is missing: often the offense itself
+                empty_parts = [i for i, part in zip(id_columns, parts, strict=True) if not part]
+                if offense_at in empty_parts:
+                    raise RowError("the offense is empty")
+                raise RowError(f"the source id is empty (its part {', '.join(header[i] for i in empty_parts)})")
         if not source_id:
             raise RowError("the source id is empty")
         if len(source_id) > SOURCE_ID_MAX:

@@ -113,16 +113,17 @@ def test_a_file_with_bad_rows_reports_each_with_its_line_and_reason_and_keeps_ev
             "outside the agency's area"),
         10: (boston_row(number="G2", code="619", occurred="2026-04-03 10:00:00"), "repeats line 4"),
         11: (boston_row(number="B7", code="619", occurred="2099-01-01 10:00:00"), "in the future"),
+        12: (boston_row(number="B8", code="", occurred="2026-04-01 10:00:00"), "the offense is empty"),
     }
     rows, good_iter = [], iter(good)
-    for line in range(2, 13):  # line 1 is the header
+    for line in range(2, 14):  # line 1 is the header
         rows.append(bad[line][0] if line in bad else next(good_iter))
     path = csv_write(tmp_path / "bad.csv", BOSTON_HEADER, rows)
 
     run = run_import(agency, path)
 
     assert run.status == ImportRun.Status.DONE
-    assert (run.rows_read, run.inserted, run.rejected) == (11, 4, 7)
+    assert (run.rows_read, run.inserted, run.rejected) == (12, 4, 8)
     rejections = {r.line: r for r in ImportRejection.objects.filter(run=run)}
     assert set(rejections) == set(bad)
     for line, (_row, reason) in bad.items():
