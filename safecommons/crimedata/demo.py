@@ -30,7 +30,9 @@ DAYS = 425
 TIMEZONE = "America/Chicago"
 HEADER = ["INCIDENT_NUMBER", "OFFENSE_CODE", "OFFENSE_CODE_GROUP", "OFFENSE_DESCRIPTION", "DISTRICT",
           "REPORTING_AREA", "SHOOTING", "OCCURRED_ON_DATE", "YEAR", "MONTH", "DAY_OF_WEEK", "HOUR", "UCR_PART",
-          "STREET", "Lat", "Long"]
+          "STREET", "Lat", "Long",
+          # Riverton's own columns beyond the Boston shape: the premise, and the flags its records system keeps.
+          "PREMISE", "DOMESTIC", "VICTIM_MINOR"]
 WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 DAYTIME = [1, 1, 1, 1, 1, 2, 3, 5, 7, 8, 9, 10, 11, 11, 11, 11, 10, 9, 8, 6, 4, 3, 2, 1]
@@ -63,6 +65,23 @@ OFFENSES = [
     ("3831", 1, DAYTIME, EVEN_WEEK, None),  # leaving the scene
 ]
 HOTSPOT_SHARE = 0.45  # of an offense with a hotspot, this share happens there
+# Where each kind of offense happens, weighted: what "counts by premise type" shows.
+PREMISES = {
+    "613": [("Department store", 5), ("Convenience store", 3), ("Grocery / supermarket", 3)],
+    "614": [("Parking lot / garage", 5), ("Street / sidewalk", 4), ("Residence / driveway", 2)],
+    "724": [("Parking lot / garage", 4), ("Street / sidewalk", 5), ("Residence / driveway", 2)],
+    "617": [("Office building", 4), ("School", 1), ("Department store", 1)],
+    "520": [("Residence", 8), ("Residence / garage", 3)],
+    "802": [("Bar / nightclub", 4), ("Street / sidewalk", 4), ("Residence", 2)],
+    "423": [("Bar / nightclub", 3), ("Street / sidewalk", 4), ("Residence", 2)],
+    "301": [("Street / sidewalk", 6), ("Parking lot / garage", 2), ("Convenience store", 2)],
+    "1402": [("Street / sidewalk", 4), ("Residence", 3), ("School", 1), ("Park", 2)],
+    "1102": [("Residence", 4), ("Bank", 3), ("Department store", 2)],
+    "1849": [("Street / sidewalk", 5), ("Park", 3), ("Residence", 1)],
+}
+OTHER_PREMISES = [("Residence", 4), ("Street / sidewalk", 4), ("Park", 1), ("Office building", 1)]
+DOMESTIC_SHARE = {"802": 0.3, "423": 0.25, "2647": 0.3}  # assaults and threats between family members
+CHILD_VICTIM_SHARE = {"802": 0.04, "1702": 0.3}
 
 
 def _hotspots() -> dict[str, list[tuple[int, str]]]:
@@ -103,15 +122,25 @@ def demo_crime_rows(*, today: date, seed: int = SEED) -> list[dict]:
             "SHOOTING": "", "OCCURRED_ON_DATE": f"{when:%Y-%m-%d %H:%M:%S}", "YEAR": day.year, "MONTH": day.month,
             "DAY_OF_WEEK": WEEKDAY_NAMES[day.weekday()], "HOUR": hour, "UCR_PART": "",
             "STREET": f"{number} {street}", "Lat": f"{lat:.6f}", "Long": f"{lon:.6f}",
+            "PREMISE": _weighted(rng, PREMISES.get(code, OTHER_PREMISES)),
+            "DOMESTIC": "Y" if rng.random() < DOMESTIC_SHARE.get(code, 0.0) else "N",
+            "VICTIM_MINOR": "Y" if rng.random() < CHILD_VICTIM_SHARE.get(code, 0.0) else "N",
         })
     return rows
 
 
+def _weighted(rng: random.Random, choices: list[tuple[str, int]]) -> str:
+    return rng.choices([value for value, _ in choices], weights=[weight for _, weight in choices])[0]
+
+
 def demo_crime_mapping() -> Mapping:
-    """The shipped Boston-style mapping, read in Riverton's time zone."""
+    """The shipped Boston-style mapping, read in Riverton's time zone, with Riverton's extra columns."""
     spec = yaml.safe_load((SHIPPED_DIR / "boston-incidents.yaml").read_text(encoding="utf-8"))
     spec.update(name="riverton-records-export", timezone=TIMEZONE,
-                description="Riverton's records system export (Boston-style columns, Central time)")
+                description="Riverton's records system export (Boston-style columns and its own premise, "
+                            "domestic and minor-victim columns; Central time)",
+                premise_type="PREMISE", domestic={"column": "DOMESTIC", "true_values": ["Y"]},
+                child_victim={"column": "VICTIM_MINOR", "true_values": ["Y"]})
     return mapping_from_dict(spec)
 
 

@@ -41,3 +41,8 @@ def test_the_demo_city_loads_its_crime_records_through_the_importer():
     assert records.exclude(block_address="").count() == RECORDS
     assert sum(HourlyCount.objects.values_list("count", flat=True)) == RECORDS
     assert records.filter(offense_group__in=["family_offense", "sex_offense"]).exists()
+    # Riverton's own columns: premises to count by, and the flags that move records into sensitive groups.
+    assert records.exclude(premise_type="").count() == RECORDS
+    assert records.values("premise_type").distinct().count() >= 8
+    assert records.filter(offense_group="domestic_violence").count() > 50
+    assert records.filter(offense_group="offense_against_child").exists()
