@@ -75,7 +75,7 @@ def point_feature(point: PublicPoint) -> dict:
 
 class PointGeometry(Schema):
     type: str = "Point"
-    coordinates: list[float]  # [longitude, latitude] of the hundred-block or grid centre
+    coordinates: list[float]  # [longitude, latitude] of the grid cell centre (never the exact place)
 
 
 class PointProperties(Schema):
@@ -105,10 +105,10 @@ class PointsOut(Schema):
 @router.get("/public/points", response=PointsOut, auth=None, openapi_extra=PUBLIC_DOC, url_name="crime_points")
 def points(request, response: HttpResponse, filters: Query[FilterQuery], bbox: str = "",
            limit: int = selectors.POINT_LIMIT):
-    """Records of the offense groups the agency shows at a point, newest first, each at its hundred-block
-    or grid centre (never its exact place), as a GeoJSON FeatureCollection. `bbox` (west,south,east,north)
-    keeps those inside; at most `limit` (up to 5,000) are given. Sensitive groups are never here: see
-    /public/areas."""
+    """Records of the offense groups the agency shows at a point, newest first, each at the centre of its
+    grid cell (never its exact place) with its hundred-block as text, as a GeoJSON FeatureCollection.
+    `bbox` (west,south,east,north) keeps those inside; at most `limit` (up to 5,000) are given. Sensitive
+    groups are never here: see /public/areas."""
     response["Cache-Control"] = CACHE
     the_filter = public_filter(request)
     box = _bbox(bbox)

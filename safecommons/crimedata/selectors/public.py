@@ -34,6 +34,8 @@ MAX_DAYS = 366
 EARLIEST_DATE = date(1900, 1, 1)
 POINT_LIMIT = 5000  # points in one map answer; the map asks for points only when zoomed in
 HEX_RESOLUTIONS = range(5, 10)  # 9 is the grid the public cells are kept at
+MAP_MIN_ZOOM = 8  # the public map cannot be zoomed out further
+POINT_ZOOM = 15  # from this zoom on the map shows the points, below it hexagon counts
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NEVER_PUBLIC = frozenset({OffenseGroup.UNCLASSIFIED.value})
 
@@ -324,6 +326,33 @@ def hex_resolution_for_zoom(zoom: int) -> int:
     """The H3 resolution drawn at a web-map zoom: hexagons some 20 to 70 pixels across (zoom 10 → 7,
     12 → 8, 14 → 9)."""
     return max(HEX_RESOLUTIONS.start, min(HEX_RESOLUTIONS.stop - 1, zoom // 2 + 2))
+
+
+@dataclass(frozen=True)
+class HexBand:
+    zoom_from: int
+    zoom_to: int
+    resolution: int
+    side_metres: int  # the average side of a hexagon at this resolution
+
+
+def hex_side_metres(resolution: int) -> int:
+    """The average side of an H3 hexagon at `resolution`, in metres (a hexagon is twice that corner to
+    corner)."""
+    return round(h3.average_hexagon_edge_length(resolution, unit="m"))
+
+
+def public_hex_bands() -> list[HexBand]:
+    """The hexagons the public map draws at each band of zoom below the points, as `hex_resolution_for_zoom`
+    chooses them, so that the page can say how large they are."""
+    bands: list[HexBand] = []
+    for zoom in range(MAP_MIN_ZOOM, POINT_ZOOM):
+        resolution = hex_resolution_for_zoom(zoom)
+        if bands and bands[-1].resolution == resolution:
+            bands[-1] = HexBand(bands[-1].zoom_from, zoom, resolution, bands[-1].side_metres)
+        else:
+            bands.append(HexBand(zoom, zoom, resolution, hex_side_metres(resolution)))
+    return bands
 
 
 def public_hexes(*, public_filter: PublicFilter, resolution: int) -> list[HexCount]:

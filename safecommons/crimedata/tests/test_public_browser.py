@@ -49,3 +49,33 @@ def test_the_map_loads_a_filter_changes_it_and_no_other_host_is_called(live_serv
     others = [url for url in requests if urlparse(url).netloc not in (ours, "")]
     assert others == [], others
     context.close()
+
+
+def test_each_neighborhood_is_labelled_and_the_chosen_one_is_framed_and_highlighted(live_server, browser, agency):
+    from safecommons.crimedata.tests.test_public_api import PERIOD, build_world
+
+    world = build_world(agency)
+    world["river"].name = "River <b>side</b>"  # a name is text, never markup
+    world["river"].save(update_fields=["name"])
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/crime/map/?start={PERIOD['start']}&end={PERIOD['end']}")
+    page.wait_for_selector("#crime-map[data-shown]", timeout=15_000)
+    labels = page.locator("#crime-map .crime-area-label")
+    assert sorted(labels.all_inner_texts()) == ["River <b>side</b>", "West End"]
+    assert page.locator("#crime-map .crime-area-label b").count() == 0
+    zoom_all = page.evaluate("() => document.querySelector('#crime-map').dataset.framed || ''")
+    assert zoom_all == ""
+
+    west = world["west"].pk
+    page.select_option("#id_area", str(west))
+    with page.expect_navigation():
+        page.click("#crime-filters button[type=submit]")
+    page.wait_for_selector(f"#crime-map[data-framed='{west}']", timeout=15_000)
+    chosen = page.locator("#crime-map .crime-area-label.crime-area-chosen")
+    assert chosen.all_inner_texts() == ["West End"]
+    # The chosen outline is drawn solid and thicker than the others.
+    widths = page.eval_on_selector_all("#crime-map path.leaflet-interactive[stroke='#1f4e8c']",
+                                       "paths => paths.map(p => p.getAttribute('stroke-width'))")
+    assert widths == ["3.5"]
+    context.close()

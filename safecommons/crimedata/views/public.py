@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from safecommons.core.errors import Refused
 from safecommons.core.permissions import actor_for_user
+from safecommons.crimedata.generalise import GRID_RESOLUTION
 from safecommons.crimedata.models import PublicationRule
 from safecommons.crimedata.selectors import public as selectors
 from safecommons.crimedata.selectors import public_areas
@@ -25,6 +26,18 @@ WEEKDAYS = [(0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thu
 
 def _page_number(text: str | None) -> int:
     return int(text) if text and text.isdigit() and int(text) > 0 else 1
+
+
+def _size(metres: int) -> str:
+    return f"{metres} m" if metres < 1000 else f"{metres / 1000:.1f} km"
+
+
+def _thresholds(pairs: list[tuple[str, int]]) -> dict:
+    """The smallest counts shown, as the page says them: one number when every group has the same, else
+    each group's."""
+    distinct = {count for label, count in pairs}
+    return {"single": distinct.pop() if len(distinct) == 1 else None,
+            "per_group": [{"label": label, "min_count": count} for label, count in pairs]}
 
 
 def crime_map(request):
@@ -67,8 +80,15 @@ def crime_map(request):
         "next_url": f"?{query}&page={page + 1}" if page < pages else "",
         "csv_url": f"{reverse('api:crime_download_csv')}?{query}",
         "geojson_url": f"{reverse('api:crime_download_geojson')}?{query}",
-        "min_count": min(the_filter.min_count.get(group, 3) for group in the_filter.area_groups)
-        if the_filter.area_groups else 3,
+        "thresholds": _thresholds([(label, the_filter.min_count[value]) for value, label, display in groups
+                                   if display == PublicationRule.Display.AREA]),
+        "shown_thresholds": _thresholds([(label, the_filter.min_count[value]) for value, label, display in groups
+                                         if value in the_filter.area_groups]),
+        "cell_side": _size(selectors.hex_side_metres(GRID_RESOLUTION)),
+        "cell_across": _size(2 * selectors.hex_side_metres(GRID_RESOLUTION)),
+        "hex_bands": [{"zoom": f"{b.zoom_from}–{b.zoom_to}" if b.zoom_to > b.zoom_from else str(b.zoom_from),
+                       "side": _size(b.side_metres)} for b in selectors.public_hex_bands()],
+        "point_zoom": selectors.POINT_ZOOM, "min_zoom": selectors.MAP_MIN_ZOOM,
     }, status=status)
 
 

@@ -6,14 +6,16 @@
   "use strict";
   var element = document.getElementById("crime-map");
   if (!element || typeof L === "undefined") { return; }
-  var POINT_ZOOM = 15;
   var data = element.dataset;
+  var POINT_ZOOM = Number(data.pointZoom) || 15;  // the page's explanation is written from the same numbers
+  var chosenArea = data.area ? Number(data.area) : null;
   var statusLine = document.getElementById("crime-map-status");
   element.hidden = false;
-  var map = L.map(element, { attributionControl: false, minZoom: 8, maxZoom: 18 });
+  var map = L.map(element, { attributionControl: false, minZoom: Number(data.minZoom) || 8, maxZoom: 18 });
   map.setView([0, 0], 2);
 
   var outlines = null;
+  var chosen = null;  // the outline of the neighborhood the filter names
   var counted = L.layerGroup().addTo(map);
   var request = 0;
 
@@ -116,7 +118,8 @@
     });
   }
 
-  // --- Neighborhood outlines, with the monthly counts of the offenses shown only per area
+  // --- Neighborhood outlines, each labelled with its name, with the monthly counts of the offenses shown
+  // only per area; the neighborhood the filter names is drawn stronger and framed.
 
   function countsText(area) {
     return area.counts.map(function (c) { return c.offense + ", " + c.month + ": " + c.text; });
@@ -126,8 +129,20 @@
     var byArea = {};
     (counts ? counts.areas : []).forEach(function (area) { byArea[area.area_id] = area; });
     outlines = L.geoJSON(collection, {
-      style: function () { return { color: "#4a5360", weight: 1.5, fillOpacity: 0, dashArray: "4 3" }; },
+      style: function (feature) {
+        if (feature.properties.id === chosenArea) {
+          return { color: "#1f4e8c", weight: 3.5, fillColor: "#1f4e8c", fillOpacity: 0.06, dashArray: null };
+        }
+        return { color: "#4a5360", weight: 1.5, fillOpacity: 0, dashArray: "4 3" };
+      },
       onEachFeature: function (feature, layer) {
+        var label = document.createElement("span");  // a node, so the name is only ever text
+        label.textContent = feature.properties.name;
+        layer.bindTooltip(label, {
+          permanent: true, direction: "center", interactive: false,
+          className: "crime-area-label" + (feature.properties.id === chosenArea ? " crime-area-chosen" : "")
+        });
+        if (feature.properties.id === chosenArea) { chosen = layer; }
         var box = document.createElement("div");
         box.className = "crime-popup";
         var title = document.createElement("strong");
@@ -152,7 +167,8 @@
   ]).then(function (results) {
     var layer = drawOutlines(results[0], results[1]);
     if (layer.getLayers().length) {
-      map.fitBounds(layer.getBounds(), { padding: [10, 10] });
+      map.fitBounds((chosen || layer).getBounds(), { padding: [10, 10] });
+      if (chosen) { element.setAttribute("data-framed", String(chosenArea)); }
       map.on("moveend", refresh);
       return refresh();
     }
