@@ -45,9 +45,14 @@ def key_hour_chart(table: analytics.HeatTable) -> str:
 
 def weekly_chart(weekly: compstat_selectors.WeeklySeries) -> str:
     """Records per week for 52 weeks and the same weeks a year before."""
+    # The year before is drawn only when the data covers all of it: a line through weeks that were never
+    # loaded would read as weeks without crime (the table beside the chart says "no data" week by week).
+    series = {_("Last 52 weeks"): weekly.current}
+    if all(n is not None for n in weekly.year_before):
+        series[_("A year before")] = weekly.year_before
     return charts.line_chart_svg(
         labels=[day.strftime("%m-%d") for day in weekly.week_ends],
-        series={_("Last 52 weeks"): weekly.current, _("A year before"): weekly.year_before},
+        series=series,
         title=_("Records per week"),
         description=_("Records in each of the 52 weeks up to the chosen day, and in the same weeks a year before."))
 
@@ -87,13 +92,20 @@ def compstat_rows(result: compstat_selectors.Compstat) -> list[list]:
                          "last_year_flag", "dispersion"]]
     for period in result.periods:
         for row in period.rows:
-            prior = row.prior
             rows.append([period.name, period.current.start, period.current.end, row.group or "total", row.current,
-                         "" if prior is None else prior.previous, "" if prior is None else _pct(prior.percent),
-                         "" if prior is None else f"{prior.p_value:.4g}", "" if prior is None else prior.direction,
-                         row.last_year.previous, _pct(row.last_year.percent), f"{row.last_year.p_value:.4g}",
-                         row.last_year.direction, f"{row.dispersion:.2f}"])
+                         *_compared(row.prior, period.prior is not None and not period.prior_covered),
+                         *_compared(row.last_year, not period.last_year_covered), f"{row.dispersion:.2f}"])
     return rows
+
+
+def _compared(change, no_data: bool) -> list:
+    """Count, change %, p and flag of one comparison: "no data" in the count when its period starts before the
+    agency's data (not compared), empty for the year to date's period before."""
+    if no_data:
+        return ["no data", "", "", ""]
+    if change is None:
+        return ["", "", "", ""]
+    return [change.previous, _pct(change.percent), f"{change.p_value:.4g}", change.direction]
 
 
 def hotspot_rows(result: hotspot_selectors.Hotspots) -> list[list]:

@@ -79,6 +79,11 @@ def _change_text(change) -> str:
     return f"{percent} {flag}".strip()
 
 
+def _compared(change) -> list[str]:
+    """The staff cells of one comparison: the count before and the change ("-" for the year to date's prior)."""
+    return ["-" if change is None else str(change.previous), _change_text(change)]
+
+
 def _compstat_columns() -> list[str]:
     return [_("Offense group"), _("Now"), _("Period before"), _("Change"), _("A year before"), _("Change")]
 
@@ -97,9 +102,11 @@ def staff_report_data(*, actor: Actor, agency: Organisation, area: Area, filters
     premises = analytics.premise_counts(actor=actor, agency=agency, filters=scoped)
     spots = hotspot_selectors.hotspots(actor=actor, agency=agency, filters=scoped)
     labels = period_labels()
+    no_data = _("no data")
     compstat = [(f"{labels[p.name]} ({_dates(p.current.start, p.current.end)})",
-                 [[_group_label(row.group), str(row.current), "-" if row.prior is None else str(row.prior.previous),
-                   _change_text(row.prior), str(row.last_year.previous), _change_text(row.last_year)]
+                 [[_group_label(row.group), str(row.current),
+                   *(_compared(row.prior) if p.prior_covered else [no_data, no_data]),
+                   *(_compared(row.last_year) if p.last_year_covered else [no_data, no_data])]
                   for row in p.rows[:12]])
                 for p in result.periods]
     totals = table.key_totals()
@@ -143,6 +150,7 @@ def public_report_data(*, agency: Organisation, area: Area, filters: analytics.F
         return _("withheld") if value is None else str(value)
 
     labels = period_labels()
+    no_data = _("no data")  # a comparison with a period before the agency's data is not made
     compstat = []
     for period in trends.compstat:
         rows = []
@@ -150,8 +158,11 @@ def public_report_data(*, agency: Organisation, area: Area, filters: analytics.F
             if row.group and row.current is None and row.prior is None and row.last_year is None:
                 continue  # nothing to show: named once below the table instead
             rows.append([_group_label(row.group) if row.group else _("Total of the counts shown"),
-                         shown(row.current), shown(row.prior) if period.prior else "-", _change_text(row.prior_change),
-                         shown(row.last_year), _change_text(row.last_year_change)])
+                         shown(row.current),
+                         *([no_data, no_data] if period.prior and not period.prior_covered else
+                           [shown(row.prior) if period.prior else "-", _change_text(row.prior_change)]),
+                         *([shown(row.last_year), _change_text(row.last_year_change)] if period.last_year_covered
+                           else [no_data, no_data])])
         compstat.append((f"{labels[period.name]} ({_dates(period.current.start, period.current.end)})", rows))
     totals = trends.group_totals()
     monthly = []

@@ -107,7 +107,10 @@ def premises(request):
 
 
 class ChangeOut(Schema):
-    count: int | None = Field(description="The comparison period's count; null when withheld (public).")
+    count: int | None = Field(description="The comparison period's count; null when withheld (public) or when "
+                                          "the comparison is not made (`no_data`).")
+    no_data: str | None = Field(None, description="Why the comparison is not made: its period starts before the "
+                                                  "agency's first record (`coverage_start`); null when it is made.")
     change_percent: float | None
     p_value: float | None
     flag: str = Field(description="\"up\" or \"down\" when the change holds up among all the page's "
@@ -137,10 +140,19 @@ class CompstatOut(Schema):
     agency_id: int
     as_of: date
     neighborhood_id: int | None
+    coverage_start: date | None = Field(None, description="The agency's first day of data; comparisons with "
+                                                          "periods starting earlier are not made")
     periods: list[PeriodOut]
 
 
-def _change(count, change) -> dict:
+def no_data_reason(coverage_start) -> str:
+    return f"the period starts before the agency's first record ({coverage_start}): not compared"
+
+
+def _change(count, change, *, covered: bool = True, coverage_start=None) -> dict:
+    if not covered:
+        return {"count": None, "change_percent": None, "p_value": None, "flag": "",
+                "no_data": no_data_reason(coverage_start)}
     if change is None:
         return {"count": count, "change_percent": None, "p_value": None, "flag": ""}
     return {"count": count, "change_percent": change.percent, "p_value": change.p_value, "flag": change.direction}
@@ -164,10 +176,14 @@ def compstat(request):
     actor, agency, query = _staff(request)
     result = compstat_selectors.compstat(actor=actor, agency=agency, as_of=query.as_of,
                                          neighborhood_id=query.filters.neighborhood_id, groups=query.filters.groups)
+    since = result.coverage_start
     return {"agency_id": agency.pk, "as_of": result.as_of, "neighborhood_id": query.filters.neighborhood_id,
+            "coverage_start": since,
             "periods": [_period(p, [{"offense_group": row.group, "count": row.current,
-                                     "prior": _change(row.prior and row.prior.previous, row.prior),
-                                     "last_year": _change(row.last_year.previous, row.last_year)}
+                                     "prior": _change(row.prior and row.prior.previous, row.prior,
+                                                      covered=p.prior_covered, coverage_start=since),
+                                     "last_year": _change(row.last_year and row.last_year.previous, row.last_year,
+                                                          covered=p.last_year_covered, coverage_start=since)}
                                     for row in p.rows]) for p in result.periods]}
 
 
@@ -287,8 +303,11 @@ def trends(request):
         "areas": [{"neighborhood_id": a.area_id, "name": a.name, "counts": a.counts, "total": a.total}
                   for a in result.areas],
         "compstat": [_period(p, [{"offense_group": row.group, "count": row.current,
-                                  "prior": _change(row.prior, row.prior_change),
-                                  "last_year": _change(row.last_year, row.last_year_change)} for row in p.rows])
+                                  "prior": _change(row.prior, row.prior_change, covered=p.prior_covered,
+                                                   coverage_start=result.coverage_start),
+                                  "last_year": _change(row.last_year, row.last_year_change,
+                                                       covered=p.last_year_covered,
+                                                       coverage_start=result.coverage_start)} for row in p.rows])
                      for p in result.compstat],
         "monthly": [{"offense_group": t.offense_group, "min_count": t.min_count,
                      "months": [m.strftime("%Y-%m") for m in t.months],

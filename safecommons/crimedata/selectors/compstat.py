@@ -48,6 +48,18 @@ class Period:
         return Period(self.start - timedelta(days=days), self.end - timedelta(days=days))
 
 
+def data_coverage_start(*, agency_id: int) -> date | None:
+    """The first day of the agency's data: the earliest occurred date of its records (one step down the
+    (agency, occurred_date) index); None when it has none."""
+    return (CrimeRecord.objects.filter(agency_id=agency_id).order_by("occurred_date")
+            .values_list("occurred_date", flat=True).first())
+
+
+def covered(period: Period | None, coverage_start: date | None) -> bool:
+    """Whether `period` lies within the data (starts on or after `coverage_start`; None: no limit known)."""
+    return period is not None and (coverage_start is None or period.start >= coverage_start)
+
+
 @dataclass(frozen=True)
 class Windows:
     """One CompStat period and what it is compared with."""
@@ -117,8 +129,8 @@ class CompstatRow:
 
     group: str
     current: int
-    prior: stats.Change | None  # None for the year to date
-    last_year: stats.Change
+    prior: stats.Change | None  # None for the year to date, and when the period before is not covered
+    last_year: stats.Change | None  # None when the year before is not covered by the data
     dispersion: float = 1.0
 
 
@@ -129,6 +141,8 @@ class CompstatPeriod:
     prior: Period | None
     last_year: Period
     rows: list[CompstatRow]  # the total first, then groups by current count
+    prior_covered: bool = True  # False: the period before starts before the data (shown as "no data")
+    last_year_covered: bool = True
 
     @property
     def total(self) -> CompstatRow:
@@ -140,6 +154,7 @@ class Compstat:
     as_of: date
     periods: list[CompstatPeriod]
     q: float = stats.FDR_Q
+    coverage_start: date | None = None  # the agency's first day of data (None: not limited)
 
     @property
     def flags(self) -> int:
@@ -178,9 +193,11 @@ class _Series:
         return [self.count(group, Period(s, s + timedelta(days=6))) for s in usable]
 
 
-def compstat_from_daily(daily: dict[tuple[date, str], int], *, as_of: date, q: float = stats.FDR_Q) -> Compstat:
+def compstat_from_daily(daily: dict[tuple[date, str], int], *, as_of: date, q: float = stats.FDR_Q,
+                        coverage_start: date | None = None) -> Compstat:
     """CompStat from daily counts (see the module's docstring): per period the total row, then one row per group
-    (most records first); the flags of the whole page decided together."""
+    (most records first); the flags of the whole page decided together. A comparison whose period starts
+    before `coverage_start` (None: no limit) is not made (None) and is not in the family."""
     since, until = compstat_window(as_of)
     series = _Series(daily, since, until)
     windows = compstat_windows(as_of)
@@ -188,7 +205,7 @@ def compstat_from_daily(daily: dict[tuple[date, str], int], *, as_of: date, q: f
     dispersion = {key: stats.dispersion(series.weekly(key, baseline)) for key in [TOTAL, *series.groups]}
 
     def test(key: str, current: Period, other: Period | None) -> stats.Change | None:
-        if other is None:
+        if not covered(other, coverage_start):
             return None
         return stats.poisson_change_test(series.count(key, current), series.count(key, other),
                                          current_days=current.days, previous_days=other.days,
@@ -206,11 +223,12 @@ def compstat_from_daily(daily: dict[tuple[date, str], int], *, as_of: date, q: f
         rows = [CompstatRow(group=key, current=series.count(key, w.current), prior=flagged[(name, key)][0],
                             last_year=flagged[(name, key)][1], dispersion=dispersion[key])
                 for key in [TOTAL, *series.groups]]
-        rows[1:] = sorted((row for row in rows[1:] if row.current or row.last_year.previous
+        rows[1:] = sorted((row for row in rows[1:] if row.current or (row.last_year and row.last_year.previous)
                            or (row.prior and row.prior.previous)), key=lambda row: (-row.current, row.group))
         periods.append(CompstatPeriod(name=name, current=w.current, prior=w.prior, last_year=w.last_year,
-                                      rows=rows))
-    return Compstat(as_of=as_of, periods=periods, q=q)
+                                      rows=rows, prior_covered=w.prior is None or covered(w.prior, coverage_start),
+                                      last_year_covered=covered(w.last_year, coverage_start)))
+    return Compstat(as_of=as_of, periods=periods, q=q, coverage_start=coverage_start)
 
 
 def compstat(*, actor: Actor, agency: Organisation, as_of: date, neighborhood_id: int | None = None,
@@ -221,7 +239,12 @@ def compstat(*, actor: Actor, agency: Organisation, as_of: date, neighborhood_id
     since, until = compstat_window(as_of)
     daily = compstat_daily_counts(agency_id=agency.pk, since=since, until=until, neighborhood_id=neighborhood_id,
                                   groups=groups)
-    return compstat_from_daily(daily, as_of=as_of)
+    return compstat_from_daily(daily, as_of=as_of, coverage_start=agency_coverage(agency_id=agency.pk, as_of=as_of))
+
+
+def agency_coverage(*, agency_id: int, as_of: date) -> date:
+    """The first day of the agency's data, or the day after `as_of` when it has none (nothing is covered)."""
+    return data_coverage_start(agency_id=agency_id) or as_of + timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -231,7 +254,7 @@ class WeeklySeries:
 
     week_ends: list[date]
     current: list[int]
-    year_before: list[int]
+    year_before: list[int | None]  # None for a week a year before that starts before the agency's data
 
 
 def weekly_counts(*, actor: Actor, agency: Organisation, as_of: date, neighborhood_id: int | None = None,
@@ -246,4 +269,6 @@ def weekly_counts(*, actor: Actor, agency: Organisation, as_of: date, neighborho
     for (day, _group), n in daily.items():
         per_week[(day - first).days // 7] += n
     ends = [as_of - timedelta(days=7 * (weeks - 1 - k)) for k in range(weeks)]
-    return WeeklySeries(week_ends=ends, current=per_week[weeks:], year_before=per_week[:weeks])
+    coverage = agency_coverage(agency_id=agency.pk, as_of=as_of)
+    year_before = [n if first + timedelta(days=7 * k) >= coverage else None for k, n in enumerate(per_week[:weeks])]
+    return WeeklySeries(week_ends=ends, current=per_week[weeks:], year_before=year_before)

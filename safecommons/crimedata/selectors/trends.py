@@ -94,6 +94,10 @@ class PublicCompstatPeriod:
     prior: compstat.Period | None  # None for the year to date: compared with last year only
     last_year: compstat.Period
     rows: list[PublicCompstatRow]
+    # False: that comparison's period starts before the agency's data, so it is not made ("no data"): its
+    # counts are None (not withheld) and it has no test.
+    prior_covered: bool = True
+    last_year_covered: bool = True
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,7 @@ class PublicTrends:
     compstat: list[PublicCompstatPeriod]
     # The groups shown only as area counts: their monthly tables, and nothing else of them.
     monthly: list[public_areas.GroupMonthTable]
+    coverage_start: date | None = None  # the agency's first day of data
 
     def combined(self) -> list[list[int]]:
         """7 × 24: the shown cells of every group added up (hour unknown left out)."""
@@ -178,8 +183,8 @@ def _dispersions(daily: dict, as_of: date, groups: list[str]) -> dict[str, float
     return {group: stats.dispersion([weekly[group][k] for k in usable]) for group in groups}
 
 
-def compstat_public_from_daily(daily: dict, *, as_of: date, groups: list[str],
-                               min_count: Mapping[str, int]) -> list[PublicCompstatPeriod]:
+def compstat_public_from_daily(daily: dict, *, as_of: date, groups: list[str], min_count: Mapping[str, int],
+                               coverage_start: date | None = None) -> list[PublicCompstatPeriod]:
     """The public CompStat from daily counts of the groups shown at a point: the staff CompStat's periods
     (`compstat.compstat_windows`: the last 7 and 28 days against the period before and 364 days before, the
     year to date against as many days of last year only) and its way of flagging, over the counts shown.
@@ -189,14 +194,17 @@ def compstat_public_from_daily(daily: dict, *, as_of: date, groups: list[str],
     group's dispersion, and the tests of the whole page are decided together (`stats.changes_with_fdr`:
     Benjamini-Hochberg, a change of at least 20 %, enough records) — the family holds the shown comparisons
     only, so a flag never depends on a withheld count. The total row is the sum of the counts shown and is
-    not tested."""
+    not tested.
+
+    A comparison whose period starts before `coverage_start` (the agency's first record; None: no limit) is not
+    made, as on the staff page: its column is empty (not withheld), untested and out of the family."""
     windows = compstat.compstat_windows(as_of)
     dispersion = _dispersions(daily, as_of, groups)
     tables = {}
     for name, w in windows.items():
         columns = []
         for period in (w.current, w.prior, w.last_year):
-            if period is None:
+            if period is None or (period is not w.current and not compstat.covered(period, coverage_start)):
                 columns.append(None)
                 continue
             raw = compstat.period_counts(daily, period)
@@ -222,7 +230,7 @@ def compstat_public_from_daily(daily: dict, *, as_of: date, groups: list[str],
         for group in groups:
             raw_changes[(name, group)] = (
                 test(group, now[group], before[group] if before else None, w.current, w.prior),
-                test(group, now[group], year_ago[group], w.current, w.last_year))
+                test(group, now[group], year_ago[group] if year_ago else None, w.current, w.last_year))
     family = [change for pair in raw_changes.values() for change in pair if change is not None]
     decided = iter(stats.changes_with_fdr(family))
     flagged = {slot: tuple(None if change is None else next(decided) for change in pair)
@@ -235,7 +243,8 @@ def compstat_public_from_daily(daily: dict, *, as_of: date, groups: list[str],
         for group in groups:
             prior_change, last_year_change = flagged[(name, group)]
             rows.append(PublicCompstatRow(group=group, current=now[group],
-                                          prior=before[group] if before else None, last_year=year_ago[group],
+                                          prior=before[group] if before else None,
+                                          last_year=year_ago[group] if year_ago else None,
                                           prior_change=prior_change, last_year_change=last_year_change))
         rows.sort(key=lambda row: (-(row.current or 0), row.group))
 
@@ -246,8 +255,10 @@ def compstat_public_from_daily(daily: dict, *, as_of: date, groups: list[str],
         # withheld in different periods, and a flag on them could be an artefact of the withholding.
         total = PublicCompstatRow(group="", current=shown_total(now), prior=shown_total(before),
                                   last_year=shown_total(year_ago), prior_change=None, last_year_change=None)
-        periods.append(PublicCompstatPeriod(name=name, current=w.current, prior=w.prior, last_year=w.last_year,
-                                            rows=[total, *rows]))
+        periods.append(PublicCompstatPeriod(
+            name=name, current=w.current, prior=w.prior, last_year=w.last_year, rows=[total, *rows],
+            prior_covered=w.prior is None or compstat.covered(w.prior, coverage_start),
+            last_year_covered=compstat.covered(w.last_year, coverage_start)))
     return periods
 
 
@@ -275,11 +286,13 @@ def trends_public(*, agency: Organisation, start: date, end: date, as_of: date, 
     since, until = compstat.compstat_window(as_of)
     daily = compstat.compstat_daily_counts(agency_id=agency.pk, since=since, until=until,
                                            neighborhood_id=neighborhood_id, groups=frozenset(groups))
+    coverage = compstat.agency_coverage(agency_id=agency.pk, as_of=as_of)
     return PublicTrends(
         agency=agency, filters=filters, as_of=as_of, groups=groups,
         min_count={g: policy.min_count[g] for g in groups},
         heat=_public_heat(table, groups, policy),
         areas=_public_areas(area_counts, groups, policy, agency, neighborhood_id),
-        compstat=compstat_public_from_daily(daily, as_of=as_of, groups=groups, min_count=policy.min_count),
-        monthly=monthly,
+        compstat=compstat_public_from_daily(daily, as_of=as_of, groups=groups, min_count=policy.min_count,
+                                            coverage_start=coverage),
+        monthly=monthly, coverage_start=coverage,
     )

@@ -50,8 +50,11 @@ def test_the_weekly_series_lines_up_weeks_a_year_apart(agency, people):
     CrimeRecordFactory(agency=agency, occurred_at=datetime(2026, 5, 25, 12, tzinfo=TZ))  # same week (7 days)
     CrimeRecordFactory(agency=agency, occurred_at=datetime(2026, 5, 24, 12, tzinfo=TZ))  # the week before
     CrimeRecordFactory(agency=agency, occurred_at=datetime(2025, 6, 1, 12, tzinfo=TZ))  # 364 days before as_of
+    # the data starts before that week (a week a year before that starts before the first record has no count)
+    CrimeRecordFactory(agency=agency, occurred_at=datetime(2025, 5, 19, 12, tzinfo=TZ))
     series = compstat.weekly_counts(actor=actor_for_user(people[Role.ANALYST]), agency=agency, as_of=as_of)
     assert len(series.current) == len(series.year_before) == len(series.week_ends) == 52
     assert series.week_ends[-1] == as_of and series.week_ends[-2] == as_of - timedelta(days=7)
     assert series.current[-1] == 2 and series.current[-2] == 1 and series.year_before[-1] == 1
     assert sum(series.current) == 3
+    assert series.year_before[-2] == 1 and series.year_before[-3] is None
