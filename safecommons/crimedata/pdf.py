@@ -215,7 +215,16 @@ def area_report_pdf(report: AreaReport) -> bytes:
         pdf.set_font("Helvetica", style, size)
         pdf.multi_cell(TEXT_WIDTH, height, latin1_text(value), new_x="LMARGIN", new_y="NEXT")
 
-    def heading(value: str) -> None:
+    bottom = pdf.h - 15  # where the automatic page break falls
+
+    def keep(height: float) -> None:
+        """A new page unless `height` mm still fit on this one: a heading is never left alone at a page's foot."""
+        if pdf.get_y() + height > bottom:
+            pdf.add_page()
+
+    def heading(value: str, then: float = 10) -> None:
+        """A heading, kept on one page with the first `then` mm of what follows it."""
+        keep(3 + 7 + then)
         pdf.ln(3)
         text(value, 13, "B", 7)
 
@@ -227,6 +236,7 @@ def area_report_pdf(report: AreaReport) -> bytes:
     heading(report.compstat_heading)
     widths = [48, 14, 26, 34, 26, 32]
     for label, rows in report.compstat:
+        keep(5 + 5 + 4.5 * min(len(rows), 3))  # a period's title with its header and first rows
         text(label, 10, "B")
         pdf.set_font("Helvetica", "B", 8)
         for width, column in zip(widths, report.compstat_columns, strict=True):
@@ -239,10 +249,8 @@ def area_report_pdf(report: AreaReport) -> bytes:
             pdf.ln(4.5)
         pdf.ln(1)
 
-    heading(report.heat_heading)
     cell, left = 6.5, MARGIN + 12
-    if pdf.get_y() + 8 * cell + 12 > pdf.h - 15:
-        pdf.add_page()
+    heading(report.heat_heading, then=4 + 7 * cell + 3 + 6)  # the chart with its legend
     top = pdf.get_y() + 4
     highest = max([v for row in report.heat for v in row if v is not None] + [0])
     pdf.set_font("Helvetica", "", 6)
@@ -273,7 +281,7 @@ def area_report_pdf(report: AreaReport) -> bytes:
             text(line, 9)
 
     for title, rows in ((report.groups_heading, report.groups), (report.premises_heading, report.premises)):
-        heading(title)
+        heading(title, then=5 * min(len(rows), 3))
         pdf.set_font("Helvetica", "", 9)
         for label, value in rows:
             pdf.cell(90, 5, latin1_text(label)[:60])

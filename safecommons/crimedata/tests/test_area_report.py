@@ -85,3 +85,27 @@ def test_a_neighborhood_of_another_agency_has_no_report(client_for, people, agen
     other = AreaFactory(name="Far away")
     response = client_for(people[Role.ANALYST]).get(f"/crime/analytics/areas/{other.pk}/report.pdf", PARAMS)
     assert response.status_code == 404
+
+
+GROUP_CODES = ["09A", "13A", "100", "11A", "200", "510", "220", "290", "35A", "39A", "23A", "240", "120", "280",
+               "520", "90F"]
+
+
+def test_the_staff_reports_headings_stay_on_the_page_of_their_content(client_for, people, agency):
+    """Full CompStat tables (sixteen groups in each period) end near the foot of the first page: the heat map's
+    heading then moves to the next page with its chart instead of being left alone."""
+    area = AreaFactory(agency=agency, name="Harbour", lon=-93.28, lat=44.97, size=0.02)
+    for index, code in enumerate(GROUP_CODES):
+        for i in range(3 + index):
+            CrimeRecordFactory(agency=agency, nibrs_code=code, neighborhood=area,
+                               occurred_at=datetime(2026, 5, 31, 20, tzinfo=TZ) - timedelta(days=(5 * i) % 150))
+    response = client_for(people[Role.ANALYST]).get(f"/crime/analytics/areas/{area.pk}/report.pdf", PARAMS)
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages]
+    heading = [i for i, text in enumerate(pages) if "Records by weekday and hour" in text]
+    assert len(heading) == 1
+    chart_page = pages[heading[0]]
+    after = chart_page.split("Records by weekday and hour", 1)[1]
+    assert "00" in after and "Mon" in after  # the chart's first hour and weekday labels follow it on its page
+    for title in ("Top offense groups", "Records by premise type", "Hotspots"):
+        page = next(text for text in pages if title in text)
+        assert page.rstrip().split("\n")[-1].strip() != title
