@@ -216,6 +216,18 @@ def trends_chart(trends: trend_selectors.PublicTrends) -> str:
                                               "hour; counts withheld there are not in them."))
 
 
+HEAT_CELLS = 7 * 25  # weekdays × (24 hours and "hour unknown")
+HEAT_MIN_SHOWN = 0.25  # a weekday × hour table with fewer of its cells shown is mostly "withheld": one line instead
+
+
+def _shown_cells(rows: list[list[int | None]]) -> int:
+    return sum(value is not None for row in rows for value in row)
+
+
+def _heat_readable(rows: list[list[int | None]]) -> bool:
+    return _shown_cells(rows) >= HEAT_MIN_SHOWN * HEAT_CELLS
+
+
 def trends(request):
     agency, neighborhoods, query, error = _public(request)
     result = trend_selectors.trends_public(agency=agency, start=query.filters.start, end=query.filters.end,
@@ -233,7 +245,10 @@ def trends(request):
         "group_labels": labels, "report_params": report_params,
         "heat_svg": trends_chart(result), "weekdays": weekday_names(), "hours": hour_names(),
         "heat_rows": [(labels[g], [(weekday_names()[w], row) for w, row in enumerate(result.heat[g])],
-                       result.min_count[g]) for g in result.groups if totals[g]],
+                       result.min_count[g]) for g in result.groups if _heat_readable(result.heat[g])],
+        "heat_sparse": [{"label": labels[g], "shown": _shown_cells(result.heat[g]), "cells": HEAT_CELLS,
+                         "total": totals[g]} for g in result.groups
+                        if totals[g] and not _heat_readable(result.heat[g])],
         "all_withheld": [labels[g] for g in result.groups if not totals[g]],
         "area_rows": [(a, [(a.counts[g], result.min_count[g]) for g in result.groups]) for a in result.areas],
         "compstat_tables": [
