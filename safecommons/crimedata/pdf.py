@@ -138,6 +138,18 @@ def staff_report_data(*, actor: Actor, agency: Organisation, area: Area, filters
     )
 
 
+def _public_top_groups(*, agency: Organisation, area: Area, filters: analytics.Filters, as_of: date,
+                       group: str) -> list[tuple[str, str]]:
+    """The neighborhood's count per offense group for the dates, as the public trends page's row for it gives
+    them (withheld among all neighborhoods, as there), largest first; withheld counts are left out. Not the
+    sum of the weekday x hour cells shown: most of a neighborhood's cells are small and withheld."""
+    everywhere = trend_selectors.trends_public(agency=agency, start=filters.start, end=filters.end, as_of=as_of,
+                                               group=group)
+    row = next((row for row in everywhere.areas if row.area_id == area.pk), None)
+    shown = [(g, n) for g, n in (row.counts.items() if row else []) if n]
+    return [(_group_label(g), str(n)) for g, n in sorted(shown, key=lambda item: (-item[1], item[0]))[:10]]
+
+
 def public_report_data(*, agency: Organisation, area: Area, filters: analytics.Filters, as_of: date) -> AreaReport:
     """The public report of one neighborhood: the public trends only."""
     group = next(iter(filters.groups)) if len(filters.groups) == 1 else ""
@@ -164,7 +176,6 @@ def public_report_data(*, agency: Organisation, area: Area, filters: analytics.F
                          *([shown(row.last_year), _change_text(row.last_year_change)] if period.last_year_covered
                            else [no_data, no_data])])
         compstat.append((f"{labels[period.name]} ({_dates(period.current.start, period.current.end)})", rows))
-    totals = trends.group_totals()
     monthly = []
     for table in trends.monthly:
         row = next((r for r in table.areas if r.area_id == area.pk), None)
@@ -184,7 +195,7 @@ def public_report_data(*, agency: Organisation, area: Area, filters: analytics.F
         compstat_heading=_("CompStat"), compstat_columns=_compstat_columns(), compstat=compstat,
         heat_heading=_("Records by weekday and hour"), heat=heat, weekdays=weekday_names(),
         groups_heading=_("Top offense groups"),
-        groups=[(_group_label(g), str(n)) for g, n in sorted(totals.items(), key=lambda item: -item[1])[:10] if n],
+        groups=_public_top_groups(agency=agency, area=area, filters=filters, as_of=as_of, group=group),
         premises_heading=_("Records by premise type"), premises=[(_("Not published"), "")],
         hotspots_heading=_("Hotspots"),
         hotspots=[_("Not published: hotspots are shown to agency staff only.")],

@@ -109,3 +109,32 @@ def test_the_staff_reports_headings_stay_on_the_page_of_their_content(client_for
     for title in ("Top offense groups", "Records by premise type", "Hotspots"):
         page = next(text for text in pages if title in text)
         assert page.rstrip().split("\n")[-1].strip() != title
+
+
+def test_the_public_reports_top_groups_are_the_trends_pages_counts_for_the_neighborhood(client, agency):
+    """Larcenies, assaults and burglaries spread thin over the week's hours (most weekday x hour cells below
+    the threshold, so their sum is far below the count): the report gives the trends page's row."""
+    import re
+
+    river = AreaFactory(agency=agency, name="Riverside", lon=-93.25, lat=44.97, size=0.02)
+    AreaFactory(agency=agency, name="Old Town", lon=-93.28, lat=44.97, size=0.02)
+    start = datetime(2026, 1, 5, tzinfo=TZ)
+    for code, n in (("23C", 248), ("13B", 37), ("220", 23), ("120", 4)):
+        for i in range(n):
+            CrimeRecordFactory(agency=agency, nibrs_code=code, neighborhood=river,
+                               occurred_at=start + timedelta(hours=5 * i + len(code), minutes=3))
+    hourly_counts_refresh(agency_id=agency.pk)
+
+    html = client.get("/crime/trends/", PARAMS).content.decode()
+    where = html.split('<h2 id="where">')[1].split("</table>")[0]
+    labels = re.findall(r'<th scope="col">([^<]+)</th>', where.split("</thead>")[0])[1:-2]
+    row = re.search(r'<th scope="row">Riverside</th>(.*?)</tr>', where, re.S).group(1)
+    cells = re.findall(r"<td>(.*?)</td>", row)[:len(labels)]
+    page_counts = {label: int(cell) for label, cell in zip(labels, cells, strict=True) if cell.isdigit()}
+    assert page_counts == {"Larceny / theft": 248, "Assault": 37, "Burglary": 23, "Robbery": 4}
+
+    text = pdf_text(client.get(f"/crime/trends/areas/{river.pk}/report.pdf", PARAMS).content)
+    top = " ".join(text.split("Top offense groups")[1].split())
+    for label, count in sorted(page_counts.items(), key=lambda item: -item[1]):
+        assert f"{label} {count}" in top
+    assert top.index("Larceny / theft 248") < top.index("Assault 37") < top.index("Burglary 23")
