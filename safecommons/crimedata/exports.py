@@ -110,5 +110,6 @@ def _compared(change, no_data: bool) -> list:
 
 def hotspot_rows(result: hotspot_selectors.Hotspots) -> list[list]:
     """One row per cell with records or flagged."""
-    return [["h3_cell", "resolution", "count", "gi_star_z", "p_value", "kind"]] + [
-        [c.cell, result.resolution, c.count, c.z, f"{c.p:.4g}", c.kind] for c in result.cells]
+    return [["h3_cell", "resolution", "neighborhood", "centre_lat", "centre_lon", "count", "gi_star_z", "p_value",
+             "kind"]] + [[c.cell, result.resolution, c.neighborhood, *c.centre, c.count, c.z, f"{c.p:.4g}", c.kind]
+                         for c in result.cells]

@@ -115,8 +115,8 @@ def staff_report_data(*, actor: Actor, agency: Organisation, area: Area, filters
                "false-discovery rate held at %(q)s.") % {"hot": len(hot), "cold": len(spots.cold),
                                                          "cells": spots.study_cells, "res": spots.resolution,
                                                          "q": spots.q}]
-    lines += [_("Hot spot %(cell)s: %(count)d records, z = %(z).2f") % {"cell": cell.cell, "count": cell.count,
-                                                                           "z": cell.z} for cell in hot[:8]]
+    lines += [_("Hot spot %(place)s: %(count)d records, z = %(z).2f (H3 %(cell)s)") % {
+        "place": cell.place, "count": cell.count, "z": cell.z, "cell": cell.cell} for cell in hot[:8]]
     return AreaReport(
         agency=agency.name, area=area.name, title=_("Area report: %(area)s") % {"area": area.name},
         subtitle=_("Records of %(dates)s; CompStat up to %(as_of)s") % {

@@ -192,7 +192,9 @@ class HotCellOut(Schema):
     count: int
     z: float = Field(description="Getis-Ord Gi* z-score")
     p_value: float
-    kind: str = Field(description="\"hot\", \"cold\" or \"\"")
+    kind: str = Field(description="\"hot\" (significant and above the study area's mean count), \"cold\" or \"\"")
+    neighborhood: str = Field(description="The neighborhood holding the cell's centre; \"\" outside every one")
+    centre: list[float] = Field(description="The cell's centre [latitude, longitude] to three decimals")
     boundary: list[list[float]] = Field(description="Closed ring of [longitude, latitude]")
 
 
@@ -220,7 +222,8 @@ def hotspots(request, resolution: int = hotspot_selectors.DEFAULT_RESOLUTION):
             "study_area": result.study_area, "study_cells": result.study_cells, "records": result.records,
             "unplaced": result.unplaced, "q": result.q,
             "cells": [{"cell": c.cell, "count": c.count, "z": c.z, "p_value": c.p, "kind": c.kind,
-                       "boundary": c.boundary} for c in result.cells]}
+                       "neighborhood": c.neighborhood, "centre": list(c.centre), "boundary": c.boundary}
+                      for c in result.cells]}
 
 
 # --- Public

@@ -1,5 +1,8 @@
 """Hot and cold spots of an agency's records on the H3 grid: Getis-Ord Gi* over every cell of the study area,
-Benjamini-Hochberg at q = 0.05 (see `crimedata/stats.py`).
+each cell's own count against the study area's background as well, Benjamini-Hochberg at q = 0.05 (see
+`crimedata/stats.py`). A hot spot is a significant cell whose own count is above the study area's mean: a cell
+with no (or few) records beside a hot spot is not one. Each cell is named by the neighborhood holding its centre
+and its centre's coordinates to three decimals (about 100 m: no block, no address).
 
 The study area is the cells covering the agency's own areas (its jurisdiction and neighborhoods), so that a
 street with no records inside the city counts as a zero, while the lake and the next town do not (with them
@@ -21,6 +24,7 @@ from safecommons.core.permissions import Actor, require
 from safecommons.crimedata import stats
 from safecommons.crimedata.selectors.analytics import Filters, records_matching
 from safecommons.partners.models import Organisation
+from safecommons.places.geoindex import area_index
 from safecommons.places.models import Area, AreaKind
 
 RESOLUTIONS = (8, 9)
@@ -36,6 +40,20 @@ class HotCell:
     z: float
     p: float
     kind: str  # "hot", "cold" or ""
+    neighborhood: str = ""  # the agency's neighborhood holding the cell's centre ("" outside every one)
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        """The cell's centre (latitude, longitude) to three decimals: where it is, not which block."""
+        lat, lon = h3.cell_to_latlng(self.cell)
+        return round(lat, 3), round(lon, 3)
+
+    @property
+    def place(self) -> str:
+        """The neighborhood and the centre, e.g. "Old Town (44.975, -93.270)"."""
+        lat, lon = self.centre
+        where = f"({lat:.3f}, {lon:.3f})"
+        return f"{self.neighborhood} {where}" if self.neighborhood else where
 
     @property
     def boundary(self) -> list[list[float]]:
@@ -109,6 +127,20 @@ def neighbour_index(cells: list[str]) -> np.ndarray:
     return out
 
 
+def _neighborhood_names(agency_id: int, cells: list[str]) -> dict[str, str]:
+    """Cell → the name of the agency's neighborhood holding its centre (cells outside every one left out)."""
+    names = dict(Area.objects.filter(agency_id=agency_id, kind=AreaKind.NEIGHBORHOOD).values_list("pk", "name"))
+    if not cells or not names:
+        return {}
+    centres = np.array([h3.cell_to_latlng(cell) for cell in cells])
+    positions, area_ids = area_index().containing_many(centres[:, 1], centres[:, 0])
+    out: dict[str, str] = {}
+    for position, area_id in zip(positions.tolist(), area_ids.tolist(), strict=True):
+        if area_id in names:
+            out.setdefault(cells[position], names[area_id])
+    return out
+
+
 def hotspots_compute(*, agency_id: int, filters: Filters, resolution: int = DEFAULT_RESOLUTION,
                      q: float = stats.FDR_Q) -> Hotspots:
     """Hot and cold spots of one agency's records matching `filters`, unscoped."""
@@ -121,9 +153,10 @@ def hotspots_compute(*, agency_id: int, filters: Filters, resolution: int = DEFA
     x = np.fromiter((counts.get(cell, 0) for cell in cells), dtype=float, count=len(cells))
     test = stats.hotspot_test(x, neighbour_index(cells), q=q)
     kinds = np.where(test.hot, "hot", np.where(test.cold, "cold", ""))
-    shown = np.nonzero((x > 0) | test.significant)[0]
+    shown = np.nonzero((x > 0) | test.hot | test.cold)[0]
+    names = _neighborhood_names(agency_id, [cells[i] for i in shown])
     out = [HotCell(cell=cells[i], count=int(x[i]), z=round(float(test.z[i]), 3), p=float(test.p[i]),
-                   kind=str(kinds[i])) for i in shown]
+                   kind=str(kinds[i]), neighborhood=names.get(cells[i], "")) for i in shown]
     out.sort(key=lambda cell: (-cell.z, cell.cell))
     return Hotspots(resolution=resolution, study_area=how, study_cells=len(cells), records=int(x.sum()),
                     unplaced=unplaced, q=q, cells=out)
