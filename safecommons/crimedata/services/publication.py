@@ -26,35 +26,55 @@ class GroupChoice:
     min_count: int
 
 
-def _check(group: str, choice: GroupChoice) -> None:
+class PublicationRefused(Refused):
+    """A change refused because of one or more groups' choices: `problems` holds each group's reasons."""
+
+    def __init__(self, problems: Mapping[str, list[str]]):
+        self.problems = dict(problems)
+        super().__init__(" ".join(message for messages in self.problems.values() for message in messages))
+
+
+def _problems(group: str, choice: GroupChoice) -> list[str]:
+    if group not in OffenseGroup.values:
+        return [_("There is no offense group %(group)s.") % {"group": group}]
+    if group == OffenseGroup.UNCLASSIFIED:
+        return [_("Unclassified offenses are never published: nobody knows what they are.")]
     label = OffenseGroup(group).label
+    problems = []
     if choice.display not in Display.values:
-        raise Refused(_("Choose how %(group)s is published.") % {"group": label})
+        problems.append(_("Choose how %(group)s is published.") % {"group": label})
     if group in publication.SENSITIVE_GROUPS and choice.display == Display.POINT:
-        raise Refused(_("%(group)s can never be shown at a point on the public map, even generalised: a "
-                        "place could point at a victim's home. Choose area counts or not published.")
-                      % {"group": label})
+        problems.append(_("%(group)s can never be shown at a point on the public map, even generalised: a "
+                          "place could point at a victim's home. Choose area counts or not published.")
+                        % {"group": label})
     if not 1 <= choice.min_count <= MAX_MIN_COUNT:
-        raise Refused(_("The smallest count shown for %(group)s must be from 1 to %(most)d.")
-                      % {"group": label, "most": MAX_MIN_COUNT})
-    if group in publication.SENSITIVE_GROUPS and choice.min_count < publication.DEFAULT_MIN_COUNT:
-        raise Refused(_("For %(group)s, counts below %(least)d are always withheld: set at least %(least)d.")
-                      % {"group": label, "least": publication.DEFAULT_MIN_COUNT})
+        problems.append(_("The smallest count shown for %(group)s must be from 1 to %(most)d.")
+                        % {"group": label, "most": MAX_MIN_COUNT})
+    elif group in publication.SENSITIVE_GROUPS and choice.min_count < publication.DEFAULT_MIN_COUNT:
+        problems.append(_("For %(group)s, counts below %(least)d are always withheld: set at least %(least)d.")
+                        % {"group": label, "least": publication.DEFAULT_MIN_COUNT})
+    return problems
+
+
+def publication_choices_check(*, choices: Mapping[str, GroupChoice]) -> dict[str, list[str]]:
+    """Every reason the choices cannot be saved, per offense group (groups without a problem left out): an
+    unknown or unclassified group, a display that does not exist, a sensitive group at a point, a smallest
+    count out of range or, for a sensitive group, below the default."""
+    problems = {group: _problems(group, choice) for group, choice in choices.items()}
+    return {group: messages for group, messages in problems.items() if messages}
 
 
 def publication_rules_set(*, actor: Actor, agency: Organisation,
                           choices: Mapping[str, GroupChoice]) -> dict[str, dict[str, object]]:
     """Set how the agency publishes the given offense groups. Refuses the whole change (nothing written)
-    when any choice is not allowed: a sensitive group at a point, an unclassified group at all, a
-    smallest count out of range. Writes only what changed, and one audit entry listing each change.
+    when any choice is not allowed (`PublicationRefused`, with every group's reasons): a sensitive group at
+    a point, an unclassified group at all, a smallest count out of range. Writes only what changed, and one
+    audit entry listing each change.
     Returns {group: {"display": [before, after], "min_count": [before, after]}} of the changes."""
     require(actor, "crime.publication", agency)
-    for group, choice in choices.items():
-        if group not in OffenseGroup.values:
-            raise Refused(_("There is no offense group %(group)s.") % {"group": group})
-        if group == OffenseGroup.UNCLASSIFIED:
-            raise Refused(_("Unclassified offenses are never published: nobody knows what they are."))
-        _check(group, choice)
+    problems = publication_choices_check(choices=choices)
+    if problems:
+        raise PublicationRefused(problems)
     with transaction.atomic():
         current = publication.policy_for(agency_id=agency.pk)
         changes: dict[str, dict[str, object]] = {}

@@ -165,3 +165,40 @@ def test_each_crime_map_endpoint_answers_as_the_access_table_says(client_of, peo
     assert_access(response, endpoint, who)
     if endpoint == "POST /crime/publication/":
         assert PublicationRule.objects.filter(offense_group="vandalism").exists() == (who in ACCESS[endpoint])
+
+
+def test_the_page_reports_every_fields_error_at_once_and_saves_nothing(client_for, people, agency):
+    client = client_for(people[Role.AGENCY_ADMIN])
+    response = client.post(reverse("crimedata:publication"), form_data(
+        agency, display_domestic_violence="point", min_count_sex_offense="1", min_count_burglary="many",
+        min_count_vandalism="80", display_larceny="hidden"))
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "Nothing was saved: 4 problems, shown below." in text
+    for group, message in [
+            ("domestic_violence", "Domestic violence can never be shown at a point on the public map"),
+            ("sex_offense", "For Sex offense, counts below 3 are always withheld"),
+            ("burglary", "Give the smallest count shown as a whole number."),
+            ("vandalism", "The smallest count shown for Vandalism must be from 1 to 50.")]:
+        at_field = text.split(f'id="error_{group}">')[1].split("</p>")[0]
+        assert message in at_field, group
+        assert f'href="#display_{group}">{message}' in text  # in the summary, linked to its field
+        assert f'aria-describedby="error_{group}"' in text
+    assert 'id="error_larceny"' not in text
+    assert not PublicationRule.objects.exists()
+
+
+def test_the_saved_message_counts_in_the_singular_and_the_plural(client_for, people, agency):
+    client = client_for(people[Role.AGENCY_ADMIN])
+    one = client.post(reverse("crimedata:publication"), form_data(agency, display_vandalism="hidden"), follow=True)
+    assert "Saved: 1 offense group changed." in one.content.decode()
+    two = client.post(reverse("crimedata:publication"),
+                      form_data(agency, display_vandalism="point", display_larceny="area"), follow=True)
+    assert "Saved: 2 offense groups changed." in two.content.decode()
+
+
+def test_the_menu_links_the_settings_for_agency_admins_only(client_for, people, agency):
+    link = f'href="{reverse("crimedata:publication")}"'
+    assert link in client_for(people[Role.AGENCY_ADMIN]).get(reverse("crimedata:map")).content.decode()
+    for role in (Role.ANALYST, Role.OFFICER, Role.SUPERVISOR):
+        assert link not in client_for(people[role]).get(reverse("crimedata:map")).content.decode(), role

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from safecommons.core.errors import Refused
 from safecommons.core.permissions import actor_for_user
@@ -104,41 +105,56 @@ def _publication_agency(request, actor):
     return agency
 
 
-def _choices(post) -> dict[str, publication_services.GroupChoice]:
-    choices = {}
+def _choices(post) -> tuple[dict[str, publication_services.GroupChoice], dict[str, list[str]]]:
+    """The posted choice of each group, and each group whose smallest count is not a whole number."""
+    choices, problems = {}, {}
     for key, display in post.items():
         if not key.startswith("display_"):
             continue
         group = key.removeprefix("display_")
         text = (post.get(f"min_count_{group}") or "").strip()
         if not text.isdigit():
-            raise Refused(_("Give the smallest count shown as a whole number."))
+            problems[group] = [_("Give the smallest count shown as a whole number.")]
+            text = "1"  # so that the display chosen is still checked
         choices[group] = publication_services.GroupChoice(display=display, min_count=int(text))
-    return choices
+    return choices, problems
 
 
 @login_required
 def publication(request):
     actor = actor_for_user(request.user)
     agency = _publication_agency(request, actor)
-    status, error = 200, ""
+    status, problems = 200, {}
     if request.method == "POST":
+        choices, problems = _choices(request.POST)
         try:
-            changes = publication_services.publication_rules_set(actor=actor, agency=agency,
-                                                                  choices=_choices(request.POST))
-        except Refused as exc:
-            status, error = 400, str(exc)
+            if problems:  # not saved, but every other group's problem is reported with these
+                checked = publication_services.publication_choices_check(choices=choices)
+                raise publication_services.PublicationRefused(
+                    {group: problems.get(group, []) + checked.get(group, []) for group in choices
+                     if group in problems or group in checked})
+            changes = publication_services.publication_rules_set(actor=actor, agency=agency, choices=choices)
+        except publication_services.PublicationRefused as exc:
+            status, problems = 400, exc.problems
         else:
-            messages.success(request, _("Saved: %(n)d offense groups changed.") % {"n": len(changes)}
-                             if changes else _("Nothing changed."))
+            messages.success(request, ngettext("Saved: %(n)d offense group changed.",
+                                               "Saved: %(n)d offense groups changed.", len(changes))
+                             % {"n": len(changes)} if changes else _("Nothing changed."))
             return redirect(f"{reverse('crimedata:publication')}?agency={agency.pk}")
     group_settings = selectors.publication_settings(actor=actor, agency=agency)
     posted = request.POST if request.method == "POST" else {}
+    rows = [{"setting": s, "display": posted.get(f"display_{s.offense_group}", s.display),
+             "min_count": posted.get(f"min_count_{s.offense_group}", s.min_count),
+             "errors": problems.get(s.offense_group, [])} for s in group_settings]
+    listed = {s.offense_group for s in group_settings}
+    other_errors = [message for group, messages in problems.items() if group not in listed for message in messages]
+    count = sum(len(messages) for messages in problems.values())
     return render(request, "crimedata/publication_settings.html", {
-        "agency": agency, "agencies": selectors.publication_agencies(actor=actor), "error": error,
-        "displays": PublicationRule.Display.choices,
-        "rows": [{"setting": s, "display": posted.get(f"display_{s.offense_group}", s.display),
-                  "min_count": posted.get(f"min_count_{s.offense_group}", s.min_count)} for s in group_settings],
+        "agency": agency, "agencies": selectors.publication_agencies(actor=actor),
+        "error": ngettext("Nothing was saved: %(n)d problem, shown below.",
+                          "Nothing was saved: %(n)d problems, shown below.", count) % {"n": count} if count else "",
+        "displays": PublicationRule.Display.choices, "rows": rows, "other_errors": other_errors,
+        "problem_rows": [row for row in rows if row["errors"]],
     }, status=status)
 
 
