@@ -16,7 +16,7 @@ No hotspots: a statistic on single cells of a fine grid is what the withholding 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from django.utils import timezone
@@ -36,11 +36,14 @@ DEFAULT_DAYS = 365
 
 def withhold(values: dict, threshold: int) -> dict:
     """The values with those below `threshold` replaced by None; if that leaves exactly one None among
-    several, the smallest remaining value is withheld as well."""
+    several, and it hides a record (a count above zero), the smallest remaining value is withheld as well.
+
+    These tables are of the groups shown at a point, so a zero is no secret (the map shows nothing there);
+    withholding a real count beside it would only hide what the map shows anyway."""
     out = {key: (value if value >= threshold else None) for key, value in values.items()}
     hidden = [key for key, value in out.items() if value is None]
     shown = [key for key, value in out.items() if value is not None]
-    if len(hidden) == 1 and shown:
+    if len(hidden) == 1 and shown and values[hidden[0]] > 0:
         out[min(shown, key=lambda key: (out[key], str(key)))] = None
     return out
 
@@ -147,13 +150,15 @@ def _public_heat(table: analytics.HeatTable, groups: list[str], policy: Policy) 
 
 def _public_areas(counts: dict, groups: list[str], policy: Policy, agency: Organisation,
                   neighborhood_id: int | None) -> list[PublicArea]:
-    areas = Area.objects.filter(agency=agency, kind=AreaKind.NEIGHBORHOOD)
-    if neighborhood_id is not None:
-        areas = areas.filter(pk=neighborhood_id)
-    names = dict(areas.values_list("pk", "name"))
+    # Withheld over the whole table, whatever the filter, then cut to the neighborhood asked for: a cell is the
+    # same in every answer (a table of one neighborhood and "outside", usually 0, would otherwise withhold the
+    # neighborhood's own count beside that 0, and comparing answers could tell what was withheld).
+    names = dict(Area.objects.filter(agency=agency, kind=AreaKind.NEIGHBORHOOD).values_list("pk", "name"))
     keys = [*sorted(names, key=lambda pk: names[pk]), None]
     per_group = {group: withhold({key: counts.get((key, group), 0) for key in keys}, policy.min_count[group])
                  for group in groups}
+    if neighborhood_id is not None:
+        keys = [key for key in keys if key == neighborhood_id]
     out = []
     for key in keys:
         shown = {group: per_group[group][key] for group in groups}
@@ -282,7 +287,8 @@ def trends_public(*, agency: Organisation, start: date, end: date, as_of: date, 
         return PublicTrends(agency=agency, filters=filters, as_of=as_of, groups=[], min_count={}, heat={},
                             areas=[], compstat=[], monthly=monthly)
     table = analytics.heat_counts(agency_id=agency.pk, filters=filters)
-    area_counts = analytics.area_group_counts(agency_id=agency.pk, filters=filters)
+    # Every neighborhood's counts: _public_areas withholds over the whole table before cutting it to one.
+    area_counts = analytics.area_group_counts(agency_id=agency.pk, filters=replace(filters, neighborhood_id=None))
     since, until = compstat.compstat_window(as_of)
     daily = compstat.compstat_daily_counts(agency_id=agency.pk, since=since, until=until,
                                            neighborhood_id=neighborhood_id, groups=frozenset(groups))

@@ -110,6 +110,8 @@ def test_a_single_withheld_count_takes_the_next_smallest_with_it():
     assert trend_selectors.withhold({"a": 10, "b": 2, "c": 1}, 3) == {"a": 10, "b": None, "c": None}
     assert trend_selectors.withhold({"a": 10, "b": 4}, 3) == {"a": 10, "b": 4}
     assert trend_selectors.withhold({"a": 0}, 3) == {"a": None}
+    # A lone zero withheld hides no record: nothing more is withheld beside it.
+    assert trend_selectors.withhold({"a": 10, "b": 0, "c": 7}, 3) == {"a": 10, "b": None, "c": 7}
 
 
 def test_the_public_page_and_api_show_no_withheld_number_or_hidden_group(client, agency, world):
@@ -186,3 +188,14 @@ def test_the_public_year_to_date_is_compared_with_last_year_only_on_the_staff_wi
     ytd = periods["ytd"]
     assert ytd.prior is None and all(row.prior is None and row.prior_change is None for row in ytd.rows)
     assert periods["28d"].last_year.start == date(2026, 5, 4) - timedelta(days=364)
+
+
+def test_choosing_a_neighborhood_shows_its_row_as_in_the_whole_table(agency, world):
+    everywhere = trend_selectors.trends_public(agency=agency, start=START, end=END, as_of=AS_OF)
+    riverside = world[0]
+    one = trend_selectors.trends_public(agency=agency, start=START, end=END, as_of=AS_OF,
+                                        neighborhood_id=riverside.pk)
+
+    row = next(area for area in everywhere.areas if area.area_id == riverside.pk)
+    assert [area.area_id for area in one.areas] == [riverside.pk]
+    assert one.areas[0].counts == row.counts and row.counts["larceny"] > 150  # not withheld beside "outside"
