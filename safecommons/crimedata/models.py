@@ -168,7 +168,7 @@ class PublicationRule(TimeStampedModel):
     all; and below which count an area's number is withheld. Groups without a rule follow `publication.py`."""
 
     class Display(models.TextChoices):
-        POINT = "point", _("At the hundred-block or grid centre")
+        POINT = "point", _("At a point: the centre of its grid cell")
         AREA = "area", _("Only as counts per area")
         HIDDEN = "hidden", _("Not published")
 
