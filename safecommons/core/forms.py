@@ -13,3 +13,9 @@ class AuditSearchForm(forms.Form):
                                 choices=[("", _("Any"))] + list(AuditEntry.Outcome.choices))
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def is_whole_number(text: str) -> bool:
+    """Whether `int(text)` reads `text` as written: ASCII digits only ("²" and "١" pass `str.isdigit()`, and
+    `int()` refuses the first and reads the second, so a query parameter is checked with this instead)."""
+    return text.isascii() and text.isdigit()

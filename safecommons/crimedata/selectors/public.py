@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from safecommons.core.errors import Refused
+from safecommons.core.forms import is_whole_number
 from safecommons.core.permissions import Actor, may, require
 from safecommons.crimedata import publication
 from safecommons.crimedata.models import CrimeRecord, PublicationRule
@@ -175,7 +176,7 @@ def public_window(*, start: date | None, end: date | None, default_end: date, de
 def _hour(text: str | None, name: str) -> int | None:
     if text is None:
         return None
-    if not text.isdigit() or not 0 <= int(text) <= 23:
+    if not is_whole_number(text) or not 0 <= int(text) <= 23:
         raise Refused(_("Give %(name)s as an hour from 0 to 23.") % {"name": name})
     return int(text)
 
@@ -184,7 +185,7 @@ def _weekday(text: str) -> int:
     key = text.lower()[:3]
     if key in WEEKDAY_NAMES:
         return WEEKDAY_NAMES.index(key)
-    if text.isdigit() and 0 <= int(text) <= 6:
+    if is_whole_number(text) and 0 <= int(text) <= 6:
         return int(text)
     raise Refused(_("Give days of the week as 0 (Monday) to 6 (Sunday), or mon … sun."))
 
@@ -225,7 +226,8 @@ def public_filter_parse(*, agency: Organisation, params: Mapping, today: date | 
     area_text = _one(params, "area")
     area_id = None
     if area_text:
-        if not area_text.isdigit() or not public_neighborhoods(agency_id=agency.pk).filter(pk=int(area_text)).exists():
+        known = public_neighborhoods(agency_id=agency.pk)
+        if not is_whole_number(area_text) or not known.filter(pk=int(area_text)).exists():
             raise Refused(_("Choose a neighborhood from the list."))
         area_id = int(area_text)
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from safecommons.core.errors import Refused
+from safecommons.core.forms import is_whole_number
 from safecommons.crimedata import stats
 from safecommons.crimedata.nibrs import OffenseGroup
 from safecommons.crimedata.publication import Policy, policy_for
@@ -72,7 +73,8 @@ def trends_query_parse(*, agency: Organisation, params: Mapping, today: date | N
     neighborhood_id = None
     if params.get("neighborhood"):
         text = str(params.get("neighborhood"))
-        if not text.isdigit() or not public.public_neighborhoods(agency_id=agency.pk).filter(pk=int(text)).exists():
+        known = public.public_neighborhoods(agency_id=agency.pk)
+        if not is_whole_number(text) or not known.filter(pk=int(text)).exists():
             raise Refused(_("Choose a neighborhood from the list."))
         neighborhood_id = int(text)
     filters = analytics.Filters(start=start, end=end, groups=frozenset([group]) if group else frozenset(),

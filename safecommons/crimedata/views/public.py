@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from safecommons.core.errors import Refused
+from safecommons.core.forms import is_whole_number
 from safecommons.core.permissions import actor_for_user
 from safecommons.crimedata.generalise import GRID_RESOLUTION
 from safecommons.crimedata.models import PublicationRule
@@ -26,7 +27,7 @@ WEEKDAYS = [(0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thu
 
 
 def _page_number(text: str | None) -> int:
-    return int(text) if text and text.isdigit() and int(text) > 0 else 1
+    return int(text) if text and is_whole_number(text) and int(text) > 0 else 1
 
 
 def _size(metres: int) -> str:
@@ -99,7 +100,7 @@ def crime_map(request):
 def _publication_agency(request, actor):
     agencies = selectors.publication_agencies(actor=actor)
     wanted = request.GET.get("agency") or request.POST.get("agency")
-    agency = (agencies.filter(pk=wanted).first() if wanted and wanted.isdigit() else None) or agencies.first()
+    agency = (agencies.filter(pk=wanted).first() if wanted and is_whole_number(wanted) else None) or agencies.first()
     if agency is None:
         raise PermissionDenied("crime.publication")
     return agency
@@ -113,7 +114,7 @@ def _choices(post) -> tuple[dict[str, publication_services.GroupChoice], dict[st
             continue
         group = key.removeprefix("display_")
         text = (post.get(f"min_count_{group}") or "").strip()
-        if not text.isdigit():
+        if not is_whole_number(text):
             problems[group] = [_("Give the smallest count shown as a whole number.")]
             text = "1"  # so that the display chosen is still checked
         choices[group] = publication_services.GroupChoice(display=display, min_count=int(text))

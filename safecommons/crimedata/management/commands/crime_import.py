@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from safecommons.core.csvsafe import csv_row
+from safecommons.core.forms import is_whole_number
 from safecommons.crimedata.mapping import MappingError, mapping_load, shipped_mappings
 from safecommons.crimedata.models import ImportRejection, ImportRun
 from safecommons.crimedata.services.imports import crime_import_file
@@ -33,7 +34,7 @@ class Command(BaseCommand):
         except MappingError as exc:
             raise CommandError(f"mapping: {exc}") from None
         found = Organisation.objects.filter(kind=OrganisationKind.AGENCY)
-        organisation = (found.filter(pk=int(agency)) if agency.isdigit() else found.filter(slug=agency)).first()
+        organisation = (found.filter(pk=int(agency)) if is_whole_number(agency) else found.filter(slug=agency)).first()
         if organisation is None:
             raise CommandError(f"no agency {agency!r} (give its slug or id)")
 
