@@ -411,8 +411,8 @@ def crime_import_execute(*, run: ImportRun, path: str | Path, progress: Progress
     summary is recounted at the end for every month the rows fell in, before and after.
 
     `resume` goes on with a run whose worker stopped: each chunk was committed with the run's counts, so
-    the rows the run has read are skipped (their ids remembered for repeats) and the counting goes on from
-    there; the summary is recounted for every month the stopped attempt may have touched as well.
+    the rows the run has read are skipped (a repeat of one of them is caught as it is written) and the counting
+    goes on from there; the summary is recounted for every month the stopped attempt may have touched as well.
     """
     mapping = Mapping(name=run.mapping_name, spec=run.mapping)  # checked when the run was made
     spec = mapping.spec
@@ -545,8 +545,9 @@ def _import_rows(*, run: ImportRun, reader: RowReader, mapping: Mapping, months:
         for line, row in reader:
             rows_read += 1
             if rows_read <= skip_rows:  # written and counted by an attempt that stopped
-                if row.__class__ is not UndecodableRow:
-                    seen.add(_source_id_of(row, reader.header, mapping), line)
+                # Their ids are not remembered here: a row rejected then must not make a later row with its id
+                # a "repeat"; a repeat of a row written then is caught where its chunk is written (the stored
+                # record already carries this run).
                 continue
             try:
                 if row.__class__ is UndecodableRow:

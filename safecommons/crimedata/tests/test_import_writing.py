@@ -273,7 +273,8 @@ def test_a_run_whose_worker_died_after_a_chunk_is_taken_over_and_finishes_exactl
         run.error
     reasons = dict(ImportRejection.objects.filter(run=run).values_list("line", "reason"))
     assert set(reasons) == {12, 252, 262}
-    assert reasons[252] == f"the source id 'K00005-{rows[5]['OFFENSE_CODE']}' repeats line 7"
+    # A repeat of a row the stopped attempt wrote is caught as it is written, without the first row's line.
+    assert reasons[252] == f"the source id 'K00005-{rows[5]['OFFENSE_CODE']}' repeats an earlier line of this file"
     assert CrimeRecord.objects.filter(agency=agency).count() == 298
     assert CrimeRecord.objects.filter(agency=agency, occurred_date="2025-11-20").count() == 49
     assert summary_of(agency) == recount(agency)
@@ -325,3 +326,29 @@ def test_the_schedule_fails_a_run_whose_watches_were_lost_and_leaves_live_runs_a
     assert summary_of(agency) == recount(agency)
     assert lively.status == "queued"
     assert SCHEDULE["crimedata.imports_abandoned"][0] == "safecommons.crimedata.tasks.crime_imports_abandoned"
+
+
+@pytest.mark.parametrize("killed", [False, True])
+def test_a_taken_over_run_rejects_exactly_what_an_uninterrupted_one_does(agency, tmp_path, monkeypatch, killed):
+    from safecommons.crimedata.services.imports import STALLED_AFTER, crime_import_process
+
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 100)
+    rows = boston_rows(300)
+    for n, row in enumerate(rows):
+        row["INCIDENT_NUMBER"] = f"K{n:05d}"
+    rows[150] = dict(rows[3])  # line 152 sends again, corrected, the incident of line 5 ...
+    rows[3]["OCCURRED_ON_DATE"] = "not a date"  # ... which is rejected
+    run = queued_run(agency, csv_write(tmp_path / "export.csv", BOSTON_HEADER, rows))
+    if killed:
+        killed_after_first_chunk(monkeypatch)
+        with pytest.raises(WorkerKilled):
+            crime_import_process(run_id=run.pk)
+        monkeypatch.undo()
+        monkeypatch.setattr(imports, "CHUNK_ROWS", 100)
+        ImportRun.objects.filter(pk=run.pk).update(updated_at=run.updated_at - STALLED_AFTER * 2)
+
+    run = crime_import_process(run_id=run.pk)
+
+    assert (run.status, run.inserted, run.rejected) == ("done", 299, 1)
+    assert list(ImportRejection.objects.filter(run=run).values_list("line", flat=True)) == [5]
+    assert CrimeRecord.objects.filter(agency=agency).count() == 299
