@@ -684,7 +684,40 @@ def _watch_later(run_id: int, *, attempt: int) -> None:
                                  attempt)
 
 
+RUN_LOCK_NAMESPACE = 0x43524D52  # PostgreSQL advisory locks: ("CRMR", run id) is held by the run's worker
+
+
+@contextmanager
+def _run_held(run_id: int) -> Iterator[bool]:
+    """Whether this worker holds the run, held until the block ends.
+
+    On PostgreSQL a session advisory lock: a worker that died has lost its connection and the lock with it,
+    while one that is only slow (a long summary recount, a stuck chunk) keeps it, so a stalled-looking run
+    is taken over or failed only when no live worker has it. Elsewhere (SQLite: one process, its worker
+    threads live and die with it) always True."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [RUN_LOCK_NAMESPACE, run_id])
+        held = bool(cursor.fetchone()[0])
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK_NAMESPACE, run_id])
+
+
 def crime_import_process(*, run_id: int) -> ImportRun:
+    """The background task's work (see `_run_process`), by the one worker that holds the run."""
+    with _run_held(run_id) as held:
+        if not held:
+            return ImportRun.objects.get(pk=run_id)  # a live worker has it
+        return _run_process(run_id=run_id)
+
+
+def _run_process(*, run_id: int) -> ImportRun:
     """The background task's work: import the stored upload of a queued run, then remove the upload.
 
     A run already running is left alone while its worker shows progress; one whose worker is gone (no
@@ -750,6 +783,13 @@ def crime_imports_abandoned_fail() -> list[int]:
 
 
 def _stalled_fail(run: ImportRun, *, attempts: int) -> ImportRun:
+    with _run_held(run.pk) as held:
+        if not held:
+            return ImportRun.objects.get(pk=run.pk)  # slow, not gone: its worker still has it
+        return _stalled_fail_held(run, attempts=attempts)
+
+
+def _stalled_fail_held(run: ImportRun, *, attempts: int) -> ImportRun:
     with transaction.atomic():
         run = ImportRun.objects.select_for_update().get(pk=run.pk)
         if run.status in (ImportRun.Status.DONE, ImportRun.Status.FAILED) or not _stalled(run):

@@ -352,3 +352,41 @@ def test_a_taken_over_run_rejects_exactly_what_an_uninterrupted_one_does(agency,
     assert (run.status, run.inserted, run.rejected) == ("done", 299, 1)
     assert list(ImportRejection.objects.filter(run=run).values_list("line", flat=True)) == [5]
     assert CrimeRecord.objects.filter(agency=agency).count() == 299
+
+
+def test_a_slow_worker_is_not_taken_over_while_it_lives(agency, tmp_path, monkeypatch):
+    """Its run looks stalled (no progress for STALLED_AFTER), but its worker still holds it: a takeover from
+    another worker changes nothing, and the run ends exactly as if nobody had tried."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the hold is a PostgreSQL session lock; SQLite's worker lives and dies with its process")
+    from safecommons.crimedata.services.imports import STALLED_AFTER, crime_import_process, crime_import_watch
+
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 100)
+    rows = boston_rows(300)
+    for n, row in enumerate(rows):
+        row["INCIDENT_NUMBER"] = f"K{n:05d}"
+    run = queued_run(agency, csv_write(tmp_path / "export.csv", BOSTON_HEADER, rows))
+    real_save, calls, seen_by_others = import_writing.ChunkSaver.save, [], []
+
+    def from_another_worker():
+        try:
+            seen_by_others.append(crime_import_process(run_id=run.pk).rows_read)
+            seen_by_others.append(crime_import_watch(run_id=run.pk, attempt=imports.MAX_ATTEMPTS).status)
+        finally:
+            connection.close()
+
+    def slow_save(self, chunk):
+        calls.append(chunk)
+        if len(calls) == 2:  # before its second chunk, the worker has gone quiet for longer than STALLED_AFTER
+            ImportRun.objects.filter(pk=run.pk).update(updated_at=run.updated_at - STALLED_AFTER * 2)
+            other = threading.Thread(target=from_another_worker)
+            other.start()
+            other.join()
+        return real_save(self, chunk)
+
+    monkeypatch.setattr(import_writing.ChunkSaver, "save", slow_save)
+    run = crime_import_process(run_id=run.pk)
+
+    assert seen_by_others == [100, "running"]  # neither taken over nor failed
+    assert (run.status, run.inserted, run.rejected) == ("done", 300, 0)
+    assert CrimeRecord.objects.filter(agency=agency).count() == 300
