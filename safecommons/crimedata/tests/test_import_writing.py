@@ -219,7 +219,10 @@ def queued_run(agency, path) -> ImportRun:
                                     mapping_name=BOSTON.name, mapping=BOSTON.spec, total_bytes=path.stat().st_size)
 
 
-def killed_after_first_chunk(monkeypatch) -> None:
+def worker_killed_after_first_chunk(run: ImportRun, monkeypatch) -> None:
+    """Import `run` in a worker that dies once its first chunk is written (the rest of the test runs as usual)."""
+    from safecommons.crimedata.services.imports import crime_import_process
+
     real_write = import_writing.RecordWriter.write
     calls = []
 
@@ -229,7 +232,10 @@ def killed_after_first_chunk(monkeypatch) -> None:
             raise WorkerKilled
         return real_write(self, rows)
 
-    monkeypatch.setattr(import_writing.RecordWriter, "write", write)
+    with monkeypatch.context() as patched:
+        patched.setattr(import_writing.RecordWriter, "write", write)
+        with pytest.raises(WorkerKilled):
+            crime_import_process(run_id=run.pk)
 
 
 def crash_export(agency, tmp_path):
@@ -248,17 +254,13 @@ def crash_export(agency, tmp_path):
 
 
 def test_a_run_whose_worker_died_after_a_chunk_is_taken_over_and_finishes_exactly(agency, tmp_path, monkeypatch):
-    from safecommons.crimedata.services.imports import STALLED_AFTER, crime_import_process, crime_import_watch
+    from safecommons.crimedata.services.imports import STALLED_AFTER, crime_import_watch
     from safecommons.crimedata.storage import import_storage
 
     monkeypatch.setattr(imports, "CHUNK_ROWS", 100)
     rows, path = crash_export(agency, tmp_path)
     run = queued_run(agency, path)
-    killed_after_first_chunk(monkeypatch)
-    with pytest.raises(WorkerKilled):
-        crime_import_process(run_id=run.pk)
-    monkeypatch.undo()
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 100)
+    worker_killed_after_first_chunk(run, monkeypatch)
     run.refresh_from_db()
     assert (run.status, run.rows_read, run.rejected) == ("running", 100, 1)  # the first chunk, committed
 
@@ -285,16 +287,13 @@ def test_a_run_that_keeps_stalling_fails_saying_why_with_its_chunks_counted(agen
     from safecommons.crimedata.services.imports import (
         MAX_ATTEMPTS,
         STALLED_AFTER,
-        crime_import_process,
         crime_import_watch,
     )
 
     monkeypatch.setattr(imports, "CHUNK_ROWS", 100)
     _rows, path = crash_export(agency, tmp_path)
     run = queued_run(agency, path)
-    killed_after_first_chunk(monkeypatch)
-    with pytest.raises(WorkerKilled):
-        crime_import_process(run_id=run.pk)
+    worker_killed_after_first_chunk(run, monkeypatch)
     ImportRun.objects.filter(pk=run.pk).update(updated_at=run.updated_at - STALLED_AFTER)
 
     run = crime_import_watch(run_id=run.pk, attempt=MAX_ATTEMPTS)
@@ -306,15 +305,13 @@ def test_a_run_that_keeps_stalling_fails_saying_why_with_its_chunks_counted(agen
 
 def test_the_schedule_fails_a_run_whose_watches_were_lost_and_leaves_live_runs_alone(agency, tmp_path, monkeypatch):
     from safecommons.core.schedule import SCHEDULE
-    from safecommons.crimedata.services.imports import ABANDONED_AFTER, crime_import_process
+    from safecommons.crimedata.services.imports import ABANDONED_AFTER
     from safecommons.crimedata.tasks import crime_imports_abandoned
 
     monkeypatch.setattr(imports, "CHUNK_ROWS", 100)
     _rows, path = crash_export(agency, tmp_path)
     abandoned = queued_run(agency, path)
-    killed_after_first_chunk(monkeypatch)
-    with pytest.raises(WorkerKilled):
-        crime_import_process(run_id=abandoned.pk)
+    worker_killed_after_first_chunk(abandoned, monkeypatch)
     ImportRun.objects.filter(pk=abandoned.pk).update(updated_at=abandoned.updated_at - ABANDONED_AFTER)
     lively = queued_run(agency, path)  # queued just now: its worker may yet come
 
@@ -340,11 +337,7 @@ def test_a_taken_over_run_rejects_exactly_what_an_uninterrupted_one_does(agency,
     rows[3]["OCCURRED_ON_DATE"] = "not a date"  # ... which is rejected
     run = queued_run(agency, csv_write(tmp_path / "export.csv", BOSTON_HEADER, rows))
     if killed:
-        killed_after_first_chunk(monkeypatch)
-        with pytest.raises(WorkerKilled):
-            crime_import_process(run_id=run.pk)
-        monkeypatch.undo()
-        monkeypatch.setattr(imports, "CHUNK_ROWS", 100)
+        worker_killed_after_first_chunk(run, monkeypatch)
         ImportRun.objects.filter(pk=run.pk).update(updated_at=run.updated_at - STALLED_AFTER * 2)
 
     run = crime_import_process(run_id=run.pk)
