@@ -6,7 +6,6 @@ from collections import Counter
 from datetime import date, timedelta
 
 import pytest
-import time_machine
 
 from safecommons.crimedata.demo import RECORDS, demo_crime_rows
 from safecommons.crimedata.models import CrimeRecord, HourlyCount, ImportRun
@@ -26,7 +25,6 @@ def test_the_demo_export_is_the_same_every_time_and_has_the_patterns_it_promises
 
 
 @pytest.mark.django_db
-@time_machine.travel("2026-06-15 12:00 -05:00", tick=False)
 def test_the_demo_city_loads_its_crime_records_through_the_importer():
     from safecommons.demo.city import demo_city_load
 
