@@ -2,7 +2,7 @@
 centre of the grid cell it falls in.
 
 Done once, at import, so that no public query ever touches an exact place. The grid is H3 at resolution 9
-(cells of about 0.1 km², some 170 m across). A cell's centre has nothing to do with where houses stand; a
+(cells of about 0.1 km², with sides of about 200 m). A cell's centre has nothing to do with where houses stand; a
 block's "centre" has: on a block of evenly spaced houses the mean of its addresses is the middle house, so a
 block only says which cell a record without coordinates falls in (the gazetteer locates the block).
 """
