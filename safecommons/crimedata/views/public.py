@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from safecommons.core.errors import Refused
 from safecommons.core.forms import is_whole_number
@@ -22,8 +22,10 @@ from safecommons.crimedata.selectors import public_areas
 from safecommons.crimedata.services import publication as publication_services
 
 PAGE_SIZE = 100
-WEEKDAYS = [(0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")), (4, _("Friday")),
-            (5, _("Saturday")), (6, _("Sunday"))]
+# Lazy: built at import, read in each request's language.
+WEEKDAYS = [(0, gettext_lazy("Monday")), (1, gettext_lazy("Tuesday")), (2, gettext_lazy("Wednesday")),
+            (3, gettext_lazy("Thursday")), (4, gettext_lazy("Friday")), (5, gettext_lazy("Saturday")),
+            (6, gettext_lazy("Sunday"))]
 
 
 def _page_number(text: str | None) -> int:
