@@ -4,7 +4,7 @@ the selectors' and `core.permissions`'; these only parse, call and render."""
 
 from __future__ import annotations
 
-import csv
+from itertools import chain
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,7 +13,7 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 
-from safecommons.core.csvsafe import csv_row
+from safecommons.core.csvsafe import csv_lines
 from safecommons.core.errors import Refused
 from safecommons.core.permissions import actor_for_user
 from safecommons.crimedata.forms import ImportForm
@@ -77,26 +77,16 @@ def import_run(request, run_id: int):
                                                          "unmapped": list(run.unmapped_offenses.items())})
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @login_required
 def import_report_csv(request, run_id: int):
     """The validation report: every rejected row with its line, source id, reason and excerpt."""
     actor = actor_for_user(request.user)
     run = _run_or_404(actor, run_id)
-    writer = csv.writer(_Echo())
     rows = import_selectors.import_rejections(actor=actor, run=run).values_list(
         "line", "source_id", "reason", "excerpt")
-
-    def lines():
-        yield writer.writerow(["line", "source_id", "reason", "excerpt"])
-        for row in rows.iterator(chunk_size=5000):
-            yield writer.writerow(csv_row(list(row)))
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    header = [["line", "source_id", "reason", "excerpt"]]
+    response = StreamingHttpResponse(csv_lines(chain(header, rows.iterator(chunk_size=5000))),
+                                     content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{run.pk}-rejected.csv"'
     return response
 
