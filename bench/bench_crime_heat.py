@@ -26,7 +26,6 @@ import contextlib
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +38,7 @@ for _path in (REPO_ROOT, BENCH_DIR):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from pgsetup import database_or_exit_code, django_env, env_number, log  # noqa: E402
+from pgsetup import database_or_exit_code, django_child_result, env_number, log  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://safecommons_bench@127.0.0.1:5432/safecommons_bench_heat"
 RECORDS = int(env_number("BENCH_CRIME_RECORDS", 8_000_000))
@@ -198,14 +197,9 @@ def main() -> int:
     code = database_or_exit_code("crime_heat", url)
     if code is not None:
         return code
-    var_dir = tempfile.mkdtemp(prefix="safecommons-heat-bench-")
-    env = django_env(url, var_dir)
-    done = subprocess.run([sys.executable, __file__, "--child"], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
-                          text=True, check=False, timeout=7200)
-    if done.returncode != 0:
-        log(f"FAIL: the benchmark stopped (exit {done.returncode})")
+    result = django_child_result(str(Path(__file__).resolve()), url, prefix="safecommons-heat-bench-", timeout=7200)
+    if result is None:
         return 1
-    result = json.loads(done.stdout.strip().splitlines()[-1])
     if not result["same"]:
         log("FAIL: the selector and DuckDB disagree")
         return 1

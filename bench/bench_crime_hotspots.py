@@ -23,9 +23,7 @@ import io
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -36,7 +34,7 @@ for _path in (REPO_ROOT, BENCH_DIR):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from pgsetup import database_or_exit_code, django_env, env_number, log  # noqa: E402
+from pgsetup import database_or_exit_code, django_child_result, env_number, log  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://safecommons_bench@127.0.0.1:5432/safecommons_bench_hotspots"
 RECORDS = int(env_number("BENCH_CRIME_HOTSPOT_RECORDS", 250_000))
@@ -170,14 +168,9 @@ def main() -> int:
     code = database_or_exit_code("crime_hotspots", url)
     if code is not None:
         return code
-    var_dir = tempfile.mkdtemp(prefix="safecommons-hotspot-bench-")
-    env = django_env(url, var_dir)
-    done = subprocess.run([sys.executable, __file__, "--child"], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
-                          text=True, check=False, timeout=3600)
-    if done.returncode != 0:
-        log(f"FAIL: the benchmark stopped (exit {done.returncode})")
+    result = django_child_result(str(Path(__file__).resolve()), url, prefix="safecommons-hotspot-bench-", timeout=3600)
+    if result is None:
         return 1
-    result = json.loads(done.stdout.strip().splitlines()[-1])
     value = result["8"]["seconds"]
     if result["8"]["records"] != RECORDS:
         log("FAIL: the hotspots did not count every record")

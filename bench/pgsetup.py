@@ -83,3 +83,19 @@ def django_env(url: str, var_dir: str) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "safecommons.settings",
             "EMBEDDED_WORKER": "false", "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50), "VAR_DIR": var_dir,
             "LOG_LEVEL": "WARNING", "TASKS_BACKEND": "database", "REDIS_URL": ""}
+
+
+def django_child_result(script: str, url: str, *, prefix: str, timeout: float) -> dict | None:
+    """Run `script --child` in a Django process of its own on `url` (`django_env`); the JSON object its last
+    line of output holds, or None (said why) when it stopped with an error."""
+    import json
+    import subprocess
+    import tempfile
+
+    env = django_env(url, tempfile.mkdtemp(prefix=prefix))
+    done = subprocess.run([sys.executable, script, "--child"], cwd=os.path.dirname(os.path.dirname(script)),
+                          env=env, stdout=subprocess.PIPE, text=True, check=False, timeout=timeout)
+    if done.returncode != 0:
+        log(f"FAIL: the benchmark stopped (exit {done.returncode})")
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
