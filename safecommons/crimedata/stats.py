@@ -313,14 +313,19 @@ class HotspotTest:
     counts: np.ndarray | None = None
 
     @property
+    def _mean_count(self) -> float:
+        """The study area's mean count per cell; 0 for an area with no cells (numpy warns on an empty mean)."""
+        return float(self.counts.mean()) if self.counts is not None and self.counts.size else 0.0
+
+    @property
     def hot(self) -> np.ndarray:
         if self.counts is None:
             return self.significant & (self.z > 0)
-        return self.significant & (self.counts > self.counts.mean())
+        return self.significant & (self.counts > self._mean_count)
 
     @property
     def cold(self) -> np.ndarray:
-        below = np.ones(self.z.shape, dtype=bool) if self.counts is None else self.counts < self.counts.mean()
+        below = np.ones(self.z.shape, dtype=bool) if self.counts is None else self.counts < self._mean_count
         return self.significant & (self.z < 0) & below
 
     @property

@@ -13,7 +13,7 @@ def key(settings, remote: str, forwarded: str = "", proxies: int = 0) -> str:
 
 def test_the_key_is_a_hash_not_the_address(settings):
     value = key(settings, "203.0.113.7")
-    assert "203" not in value and len(value) == 32
+    assert "203.0.113" not in value and len(value) == 32 and set(value) <= set("0123456789abcdef")
     assert value == key(settings, "203.0.113.7") != key(settings, "203.0.113.8")
 
 
