@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "safecommons.cameras",
     "safecommons.incidents",
     "safecommons.crimedata",
+    "safecommons.alerts",
     "safecommons.demo",
 ]
 
@@ -316,6 +317,21 @@ else:
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "SafeCommons <no-reply@localhost>")
 
 PLATFORM_NAME = os.environ.get("PLATFORM_NAME", "SafeCommons")
+# Where people reach this server: links in emails, pushes and feeds sent from background workers.
+SITE_URL = os.environ.get("SITE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}").rstrip("/")
+
+# --- Alerts (docs/alerts.md). Deliveries are tried ALERT_MAX_ATTEMPTS times with exponential backoff from
+# ALERT_RETRY_SECONDS; a worker's claim on a delivery lapses after ALERT_LEASE_SECONDS.
+ALERT_MAX_ATTEMPTS = env_int("ALERT_MAX_ATTEMPTS", 6)
+ALERT_RETRY_SECONDS = env_int("ALERT_RETRY_SECONDS", 30)
+ALERT_LEASE_SECONDS = env_int("ALERT_LEASE_SECONDS", 120)
+# SMS goes through a provider: "console" (printed), or "http" posting JSON to SMS_HTTP_URL (a gateway of yours).
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
+SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
+SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
+# Web push (VAPID): a key pair kept in var/ unless given; the contact named in each push's claims.
+VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", "")
+VAPID_CONTACT = os.environ.get("VAPID_CONTACT", "mailto:alerts@localhost")
 
 LOGGING = {
     "version": 1,

@@ -25,6 +25,7 @@ urlpatterns = [
     path("cameras/", include("safecommons.cameras.urls")),
     path("incidents/", include("safecommons.incidents.urls")),
     path("crime/", include("safecommons.crimedata.urls")),
+    path("alerts/", include("safecommons.alerts.urls")),
     path("open311/v2/", include("safecommons.reports.open311_urls")),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -96,6 +96,7 @@ def refused(request, exc):
 
 def register_routers() -> None:
     from safecommons.accounts.api import router as accounts_router
+    from safecommons.alerts.api import router as alerts_router
     from safecommons.cameras.api import router as cameras_router
     from safecommons.core.audit.api import router as audit_router
     from safecommons.crimedata.api import router as crime_router
@@ -112,6 +113,7 @@ def register_routers() -> None:
     api.add_router("/cameras", cameras_router)
     api.add_router("/incidents", incidents_router)
     api.add_router("/crime", crime_router)
+    api.add_router("/alerts", alerts_router)
 
 
 register_routers()

@@ -283,6 +283,45 @@ def incident_handoff_company(actor: Actor, agency) -> int | None:
     return None
 
 
+# Alerts: officers, liaisons, supervisors and admins compose; a public alert goes out only when a second
+# person, a supervisor or admin of the same agency who did not compose it, approves it. Newsletters are
+# prepared by liaisons and analysts (and supervisors, admins) and approved by liaisons, supervisors, admins.
+ALERT_COMPOSERS = frozenset({Role.OFFICER, Role.LIAISON, Role.SUPERVISOR, Role.AGENCY_ADMIN})
+ALERT_APPROVERS = frozenset({Role.SUPERVISOR, Role.AGENCY_ADMIN})
+NEWSLETTER_PREPARERS = frozenset({Role.LIAISON, Role.ANALYST, Role.SUPERVISOR, Role.AGENCY_ADMIN})
+NEWSLETTER_APPROVERS = frozenset({Role.LIAISON, Role.SUPERVISOR, Role.AGENCY_ADMIN})
+
+
+def _agency_id(target) -> int | None:
+    """The agency a target belongs to: an alert, newsletter or subscription by its agency, an agency itself."""
+    if target is None:
+        return None
+    return target.agency_id if hasattr(target, "agency_id") else getattr(target, "pk", None)
+
+
+def _people_holding(roles: frozenset[str]) -> Callable[[Actor, Any], bool]:
+    def rule(actor: Actor, target) -> bool:
+        return actor.api_key_id is None and actor.holds(roles, _agency_id(target))
+
+    return rule
+
+
+def _alert_approve(actor: Actor, alert) -> bool:
+    """The second person: an approver of the alert's agency who is not the one who composed it."""
+    return (actor.api_key_id is None and actor.holds(ALERT_APPROVERS, alert.agency_id)
+            and alert.composed_by_id is not None and alert.composed_by_id != actor.user_id)
+
+
+def _subscription_manage(actor: Actor, subscription) -> bool:
+    """Its holder: the person, or an admin of the partner organisation holding it. (Without an account, the
+    signed link in every message stands in for this; see alerts/services/subscriptions.py.)"""
+    if actor.api_key_id is not None:
+        return False
+    if subscription.user_id is not None:
+        return subscription.user_id == actor.user_id
+    return subscription.organisation_id is not None and _manages(actor, subscription.organisation_id)
+
+
 def _incident_police(actor: Actor, incident) -> bool:
     return actor.api_key_id is None and actor.holds(INCIDENT_POLICE_ROLES, incident.agency_id)
 
@@ -377,6 +416,15 @@ RULES: dict[str, Callable[[Actor, Any], bool]] = {
         AGENCY_ROLES, getattr(agency, "pk", None)),
     "crime.publication": lambda actor, agency: actor.api_key_id is None and actor.holds(
         {Role.AGENCY_ADMIN}, getattr(agency, "pk", None)),
+    "alert.compose": _people_holding(ALERT_COMPOSERS),  # target: the agency (or an alert of it)
+    "alert.approve": _alert_approve,  # target: the alert
+    "alert.view_staff": _people_holding(AGENCY_ROLES),  # drafts, deliveries, statistics
+    "alert.test_list": _people_holding(frozenset({Role.AGENCY_ADMIN})),
+    "newsletter.prepare": _people_holding(NEWSLETTER_PREPARERS),
+    "newsletter.approve": _people_holding(NEWSLETTER_APPROVERS),
+    "subscription.manage": _subscription_manage,
+    "subscription.organisation": lambda actor, organisation: actor.api_key_id is None and _manages(
+        actor, organisation.pk),
     "tip.queue": _tip_queue,
     "tip.read": _tip_read,
     "tip.work": _tip_read,

@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
+from safecommons.alerts.tests.access_table import ACCESS as ALERTS_ACCESS
 from safecommons.core.permissions import actor_for_user
 from safecommons.core.roles import AGENCY_ROLES, Role
 from safecommons.partners import services as partner_services
@@ -398,9 +399,12 @@ SUCCESS = {
     "POST /crime/imports/new/": 302,
 }
 
+# The alerts area keeps its rows beside its tests (alerts/tests/access_*.py).
+ACCESS.update(ALERTS_ACCESS)
+
 # Our URL namespaces whose pages the table must cover (the admin is listed by hand; i18n is Django's).
 PAGE_NAMESPACES = {"core", "accounts", "partners", "places", "reports", "open311", "tips", "cameras",
-                   "incidents", "crimedata"}
+                   "incidents", "crimedata", "alerts"}
 
 
 # --- Helpers

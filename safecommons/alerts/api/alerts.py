@@ -1,0 +1,5 @@
+"""The alerts API: alerts."""
+
+from ninja import Router
+
+router = Router(tags=["alerts"])

@@ -1,0 +1,5 @@
+"""The alerts API: delivery."""
+
+from ninja import Router
+
+router = Router(tags=["alerts"])

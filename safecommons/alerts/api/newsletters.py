@@ -1,0 +1,5 @@
+"""The alerts API: newsletters."""
+
+from ninja import Router
+
+router = Router(tags=["alerts"])

@@ -1,0 +1,5 @@
+"""The alerts API: subscriptions."""
+
+from ninja import Router
+
+router = Router(tags=["alerts"])

@@ -1,0 +1,3 @@
+"""Alert pages: compose."""
+
+urlpatterns: list = []

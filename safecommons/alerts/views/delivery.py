@@ -1,0 +1,3 @@
+"""Alert pages: delivery."""
+
+urlpatterns: list = []

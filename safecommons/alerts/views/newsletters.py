@@ -1,0 +1,3 @@
+"""Alert pages: newsletters."""
+
+urlpatterns: list = []

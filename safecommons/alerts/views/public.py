@@ -1,0 +1,3 @@
+"""Alert pages: public."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Alert pages: subscriptions."""
+
+urlpatterns: list = []
