@@ -87,7 +87,9 @@ class Subscription(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["agency", "status", "updated_at"])]
+        indexes = [models.Index(fields=["agency", "status", "updated_at"]),
+                   # The matching index's catch-up: what changed lately, whatever its agency or status.
+                   models.Index(fields=["updated_at"], name="alerts_subscription_updated")]
         constraints = [
             models.CheckConstraint(condition=Q(cell__isnull=True) | Q(radius_m__gt=0), name="subscription_radius_set"),
         ]

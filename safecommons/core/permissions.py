@@ -419,6 +419,9 @@ RULES: dict[str, Callable[[Actor, Any], bool]] = {
     "alert.compose": _people_holding(ALERT_COMPOSERS),  # target: the agency (or an alert of it)
     "alert.approve": _alert_approve,  # target: the alert
     "alert.view_staff": _people_holding(AGENCY_ROLES),  # drafts, deliveries, statistics
+    # A published Restricted alert: the agency's staff and partner staff (people, not API keys).
+    "alert.view_restricted": lambda actor, alert: actor.api_key_id is None and (
+        actor.holds(AGENCY_ROLES, alert.agency_id) or actor.holds(PARTNER_ROLES)),
     "alert.test_list": _people_holding(frozenset({Role.AGENCY_ADMIN})),
     "newsletter.prepare": _people_holding(NEWSLETTER_PREPARERS),
     "newsletter.approve": _people_holding(NEWSLETTER_APPROVERS),

@@ -24,6 +24,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safecommons.accounts.models import Membership, User
+from safecommons.alerts.demo import demo_alerts_load
 from safecommons.cameras.demo import demo_cameras_load
 from safecommons.core.audit.models import AuditEntry
 from safecommons.core.audit.services import audit_record
@@ -575,8 +576,8 @@ def demo_city_load() -> DemoCity:
         if taken:
             raise DemoCityError(f"demo accounts already exist without the demo agency: {', '.join(taken)}")
         audit_before = AuditEntry.objects.count()
-        return demo_crime_load(
-            demo_incidents_load(demo_cameras_load(demo_tips_load(demo_reports_load(_load(audit_before))))))
+        return demo_alerts_load(demo_crime_load(
+            demo_incidents_load(demo_cameras_load(demo_tips_load(demo_reports_load(_load(audit_before)))))))
 
 
 def _load(audit_before: int) -> DemoCity:

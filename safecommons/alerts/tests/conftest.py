@@ -47,3 +47,13 @@ def smtp_server(settings):
         yield inbox
     finally:
         controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_matching_index():
+    """Each test's database starts over, so the process's matching index must too."""
+    from safecommons.alerts.matching import subscription_index_reset
+
+    subscription_index_reset()
+    yield
+    subscription_index_reset()

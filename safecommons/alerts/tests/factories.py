@@ -49,6 +49,7 @@ class AlertFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Alert
+        skip_postgeneration_save = True
 
     class Params:
         lat = 44.905
