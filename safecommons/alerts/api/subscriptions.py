@@ -14,6 +14,7 @@ from safecommons.alerts.selectors import subscriptions as selectors
 from safecommons.alerts.services import subscriptions as services
 from safecommons.core.api import OPTIONAL_DOC, PUBLIC_DOC, SESSION_ONLY, anonymous, request_actor, session_auth
 from safecommons.partners.models import Organisation
+from safecommons.tips import throttle
 
 router = Router(tags=["alerts"])
 
@@ -148,7 +149,8 @@ def subscription_create(request: HttpRequest, payload: SubscriptionIn):
         radius_m=payload.radius_m, area_ids=payload.areas, email=payload.email or None, phone=payload.phone or None,
         webhook_url=payload.webhook_url or None, push=_push(payload.push), quiet_start=payload.quiet_start,
         quiet_end=payload.quiet_end, time_zone=payload.time_zone)
-    created = services.subscription_create(actor=actor, organisation=organisation, user=user, data=data)
+    created = services.subscription_create(actor=actor, organisation=organisation, user=user, data=data,
+                                           client_key=throttle.client_key(request))
     subscription = created.subscription
     has_email = subscription.channels.filter(channel=Channel.EMAIL, active=True).exists()
     # Without an email address or an account, this answer is the only way to get the manage link.

@@ -10,6 +10,8 @@ manages the subscription. With an account, `core.permissions` rule `subscription
 
 from __future__ import annotations
 
+import hmac
+import logging
 import re
 import secrets
 import zoneinfo
@@ -38,15 +40,20 @@ from safecommons.alerts.models import (
     new_manage_key,
     topic_mask,
 )
-from safecommons.core.errors import Refused
+from safecommons.core.cache import count_in_window
+from safecommons.core.errors import Refused, Throttled
 from safecommons.core.permissions import Actor, require
 from safecommons.core.tasks import enqueue_with_transaction
 from safecommons.partners.models import Organisation, OrganisationKind
 from safecommons.places.models import Area, AreaKind
+from safecommons.tips import throttle
+
+logger = logging.getLogger(__name__)
 
 RADIUS_CHOICES_M = (250, 500, 1000, 2000, 5000)
 SUBSCRIBABLE_AREA_KINDS = (AreaKind.NEIGHBORHOOD, AreaKind.BEAT)
 PENDING_PURGE_AFTER = timedelta(days=7)
+CONFIRMATIONS_PER_ADDRESS_PER_DAY = 3
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _PHONE_PUNCTUATION = re.compile(r"[\s().\-]")
 
@@ -208,11 +215,17 @@ def _radius_check(radius_m: int | None) -> int:
 
 @transaction.atomic
 def subscription_create(*, actor: Actor, data: SubscriptionInput, organisation: Organisation | None = None,
-                        user=None) -> SubscriptionCreated:
+                        user=None, client_key: str = "") -> SubscriptionCreated:
     """Subscribe to alerts of some topics around a place (a point and a radius, and/or named areas), on one
     or more channels. `user` ties it to the person signed in; `organisation` to a partner the actor manages
     (webhooks only for those). Email waits for its confirmation link, sent after commit; push, SMS and
-    webhook channels start at once. The subscription is active when one of its channels is confirmed."""
+    webhook channels start at once. The subscription is active when one of its channels is confirmed.
+
+    Without an account, a client (`client_key`, the keyed hash of its network from tips/throttle.py) may
+    subscribe ALERT_SUBSCRIPTIONS_PER_HOUR times an hour, so the form cannot be used to flood strangers."""
+    if actor.is_anonymous and client_key and (
+            throttle.hit("alerts-subscribe", client_key) > settings.ALERT_SUBSCRIPTIONS_PER_HOUR):
+        raise Throttled(_("Too many subscriptions from your network in the last hour. Please try again later."))
     if organisation is not None:
         require(actor, "subscription.organisation", organisation)
         user = None
@@ -355,6 +368,11 @@ def subscription_confirmation_email_send(*, channel_id: int) -> bool:
         return False
     subscription = channel.subscription
     if subscription.status == Subscription.Status.ENDED:
+        return False
+    # However many networks ask, one address gets a few confirmation requests a day, then no more.
+    address_key = hmac.new(settings.SECRET_KEY.encode(), channel.address.lower().encode(), "sha256").hexdigest()
+    if count_in_window(f"alerts:confirm-mail:{address_key}", seconds=24 * 3600) > CONFIRMATIONS_PER_ADDRESS_PER_DAY:
+        logger.warning("confirmation mail of channel %s not sent: too many to that address today", channel.pk)
         return False
     with translation.override(subscription.language):
         context = {

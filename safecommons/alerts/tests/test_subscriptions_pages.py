@@ -277,3 +277,26 @@ def test_every_role_gets_what_the_access_table_says(client_for, people, agency, 
         assert response.status_code == (401 if "/api/" in endpoint else 302)
     else:
         assert response.status_code == 403
+
+
+def test_one_network_cannot_flood_strangers_with_subscriptions(client, settings, agency):
+    settings.ALERT_SUBSCRIPTIONS_PER_HOUR = 2
+    form = {"address": "", "lat": "44.905", "lon": "-93.295", "radius_m": "500", "topics": ["crime"],
+            "language": "en"}
+    answers = [client.post(reverse("alerts:subscribe"), {**form, "email": f"stranger{n}@mail.example"}).status_code
+               for n in range(3)]
+    assert answers == [201, 201, 429]
+    assert Subscription.objects.count() == 2
+
+
+def test_an_address_gets_a_few_confirmation_mails_a_day_whoever_asks(client, settings, smtp_server, agency,
+                                                                      django_capture_on_commit_callbacks):
+    from safecommons.alerts.services.subscriptions import CONFIRMATIONS_PER_ADDRESS_PER_DAY
+
+    settings.ALERT_SUBSCRIPTIONS_PER_HOUR = 100
+    form = {"address": "", "lat": "44.905", "lon": "-93.295", "radius_m": "500", "topics": ["crime"],
+            "language": "en", "email": "victim@mail.example"}
+    for n in range(CONFIRMATIONS_PER_ADDRESS_PER_DAY + 2):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("alerts:subscribe"), form, REMOTE_ADDR=f"198.51.100.{n}")
+    assert len(smtp_server.to("victim@mail.example")) == CONFIRMATIONS_PER_ADDRESS_PER_DAY

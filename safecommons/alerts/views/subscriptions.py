@@ -20,8 +20,9 @@ from safecommons.alerts import forms, links, push_keys
 from safecommons.alerts.models import Channel, Subscription
 from safecommons.alerts.selectors import subscriptions as selectors
 from safecommons.alerts.services import subscriptions as services
-from safecommons.core.errors import Refused
+from safecommons.core.errors import Refused, Throttled
 from safecommons.core.permissions import actor_for_user, require
+from safecommons.tips import throttle
 
 
 def _bad_link(request):
@@ -50,9 +51,11 @@ def subscribe(request):
             try:
                 created = services.subscription_create(
                     actor=actor, data=form.subscription_input(), organisation=organisation,
-                    user=request.user if request.user.is_authenticated and organisation is None else None)
+                    user=request.user if request.user.is_authenticated and organisation is None else None,
+                    client_key=throttle.client_key(request))
             except Refused as exc:
                 form.add_error(None, str(exc))
+                status = 429 if isinstance(exc, Throttled) else status
             else:
                 return _done(request, created)
     return _form_page(request, "alerts/subscribe.html", form, {}, status=status)
