@@ -325,6 +325,9 @@ SITE_URL = os.environ.get("SITE_URL", f"http://127.0.0.1:{os.environ.get('PORT',
 ALERT_MAX_ATTEMPTS = env_int("ALERT_MAX_ATTEMPTS", 6)
 ALERT_RETRY_SECONDS = env_int("ALERT_RETRY_SECONDS", 30)
 ALERT_LEASE_SECONDS = env_int("ALERT_LEASE_SECONDS", 120)
+# Webhook and push addresses that resolve to private, loopback or link-local addresses are refused unless
+# this is true (partners' receivers on the deployment's own network).
+ALERT_PRIVATE_DESTINATIONS = env_bool("ALERT_PRIVATE_DESTINATIONS", False)
 # Subscribing without an account: at most this many subscriptions an hour from one network.
 ALERT_SUBSCRIPTIONS_PER_HOUR = env_int("ALERT_SUBSCRIPTIONS_PER_HOUR", 10)
 # SMS goes through a provider: "console" (printed), or "http" posting JSON to SMS_HTTP_URL (a gateway of yours).

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import socket
 from typing import Protocol
 from urllib.parse import urlparse
 
@@ -42,6 +44,26 @@ class DeliveryFailed(Exception):
 
 class ChannelGone(Exception):
     """The address no longer exists (a push subscription the browser dropped): never try it again."""
+
+
+def destination_check(url: str) -> None:
+    """Webhook and push addresses come from outside (a partner, a browser): before we POST to one, every
+    address its host resolves to must be a public one, so no subscriber can aim our workers at the
+    platform's own network (database, cache, metadata services). ALERT_PRIVATE_DESTINATIONS lifts this for a
+    deployment whose partners' receivers are on its private network (and for tests)."""
+    if settings.ALERT_PRIVATE_DESTINATIONS:
+        return
+    parts = urlparse(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ChannelGone("not an http(s) address")
+    try:
+        resolved = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443,
+                                                               proto=socket.IPPROTO_TCP)}
+    except OSError as exc:
+        raise DeliveryFailed(f"cannot resolve {parts.hostname}: {exc}") from exc
+    for address in resolved:
+        if not ipaddress.ip_address(address.split("%", 1)[0]).is_global:
+            raise ChannelGone(f"{parts.hostname} resolves to a non-public address")
 
 
 def message_id(delivery: Delivery) -> str:
@@ -94,6 +116,7 @@ def send_web_push(*, delivery: Delivery, message: Message) -> None:
     from safecommons.alerts.push_keys import vapid_private_key
 
     target = delivery.target
+    destination_check(target.address)
     payload = json.dumps({"title": message.subject, "body": message.short, "url": message.url})
     try:
         webpush(subscription_info={"endpoint": target.address, "keys": target.push_keys}, data=payload,
@@ -193,6 +216,7 @@ def webhook_signature(secret: str, body: bytes) -> str:
 def send_webhook(*, delivery: Delivery, message: Message) -> None:
     """POST the JSON, signed; anything but a 2xx answer within 10 s is tried again later."""
     target = delivery.target
+    destination_check(target.address)
     body = webhook_body(delivery=delivery, message=message)
     try:
         response = requests.post(target.address, data=body, timeout=HTTP_TIMEOUT_SECONDS, allow_redirects=False,

@@ -57,3 +57,10 @@ def _fresh_matching_index():
     subscription_index_reset()
     yield
     subscription_index_reset()
+
+
+@pytest.fixture(autouse=True)
+def _local_receivers_allowed(settings):
+    """The tests' webhook receivers, SMS gateway and push service listen on 127.0.0.1; production refuses
+    such destinations (test_channels.py checks that with this switched off)."""
+    settings.ALERT_PRIVATE_DESTINATIONS = True

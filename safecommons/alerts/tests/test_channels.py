@@ -187,3 +187,18 @@ def test_a_gone_push_subscription_switches_the_channel_off(agency, receiver, vap
     assert send_all(alert).as_dict()["skipped"] == 1
     assert not SubscriptionChannel.objects.get(pk=target.pk).active
     assert Delivery.objects.get().status == Delivery.Status.SKIPPED
+
+
+@pytest.mark.parametrize("kind", [Channel.WEBHOOK, Channel.WEB_PUSH])
+def test_a_webhook_or_push_address_on_our_own_network_is_never_called(agency, receiver, settings, kind):
+    settings.ALERT_PRIVATE_DESTINATIONS = False
+    internal = receiver()
+    target = ChannelFactory(subscription=SubscriptionFactory(agency=agency), channel=kind, address=internal.url,
+                            secret="s3cret", push_keys={"p256dh": "x", "auth": "y"}, confirmed_at=None)
+    alert = published(agency)
+    alert_fanout_run(alert_id=alert.pk)
+    send_all(alert)
+    assert internal.requests == []
+    target.refresh_from_db()
+    assert not target.active  # switched off: the address will not become public by waiting
+    assert Delivery.objects.get().status == Delivery.Status.SKIPPED
