@@ -88,13 +88,14 @@ def _insert_deliveries(*, owner_column: str, owner_id: int, agency_id: int, subs
            f"SELECT %s, NULL, c.id, c.channel, %s, 0, %s, NULL, '', NULL "
            f"FROM {channels} c JOIN {subscriptions} s ON s.id = c.subscription_id "
            f"WHERE {id_filter} AND s.status = %s AND s.agency_id = %s AND (s.topic_mask & %s) <> 0 AND c.active "
-           f"AND (c.confirmed_at IS NOT NULL OR c.channel <> %s) "
+           f"AND (c.confirmed_at IS NOT NULL OR c.channel NOT IN (%s, %s)) "
            f"{'AND s.test_list ' if test_list_only else ''}"
            f"{'AND s.organisation_id IS NOT NULL ' if organisations_only else ''}"
            f"ON CONFLICT DO NOTHING")
     with connection.cursor() as cursor:
         cursor.execute(sql, [owner_id, Delivery.Status.PENDING, connection.ops.adapt_datetimefield_value(now),
-                             id_param, Subscription.Status.ACTIVE, agency_id, topic_bit, Channel.EMAIL])
+                             id_param, Subscription.Status.ACTIVE, agency_id, topic_bit, Channel.EMAIL,
+                             Channel.SMS])
 
 
 def _queue_pending_sends(deliveries) -> int:

@@ -54,6 +54,9 @@ RADIUS_CHOICES_M = (250, 500, 1000, 2000, 5000)
 SUBSCRIBABLE_AREA_KINDS = (AreaKind.NEIGHBORHOOD, AreaKind.BEAT)
 PENDING_PURGE_AFTER = timedelta(days=7)
 CONFIRMATIONS_PER_ADDRESS_PER_DAY = 3
+# Channels whose address someone could give for another person: nothing but the confirmation link goes there
+# until it is followed.
+CONFIRMED_BY_LINK = (Channel.EMAIL, Channel.SMS)
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _PHONE_PUNCTUATION = re.compile(r"[\s().\-]")
 
@@ -265,7 +268,9 @@ def _channels_apply(*, subscription: Subscription, data: SubscriptionInput) -> t
         email_pending = _channel_set(subscription, Channel.EMAIL, _email_check(data.email) if data.email else "",
                                      confirmed_at=None)
     if data.phone is not None:
-        _channel_set(subscription, Channel.SMS, phone_normalise(data.phone) if data.phone else "", confirmed_at=now)
+        # A phone number is confirmed like an email address (by a texted link), so nobody can sign up a
+        # stranger's phone for messages.
+        _channel_set(subscription, Channel.SMS, phone_normalise(data.phone) if data.phone else "", confirmed_at=None)
     if data.push is not None:
         if not data.push.endpoint.startswith("https://") or not data.push.p256dh or not data.push.auth:
             raise Refused(_("The browser's push subscription is incomplete; allow notifications and try again."))
@@ -317,9 +322,9 @@ def _channel_set(subscription: Subscription, kind: str, address: str, *, confirm
     channel.active = True
     channel.ended_at = None
     channel.save()
-    if kind == Channel.EMAIL and confirmed_at is None:
+    if kind in CONFIRMED_BY_LINK and confirmed_at is None:
         _confirmation_queue(channel)
-        return True
+        return kind == Channel.EMAIL
     return False
 
 
@@ -361,10 +366,12 @@ def _subscription_end(subscription: Subscription) -> None:
 
 
 def subscription_confirmation_email_send(*, channel_id: int) -> bool:
-    """Mail the double opt-in link to a new, unconfirmed email channel, in the subscription's language.
-    Returns False (and sends nothing) when the channel was confirmed, changed or ended meanwhile."""
+    """Send the double opt-in link to a new, unconfirmed email address (or, by text, phone number), in the
+    subscription's language. Returns False (and sends nothing) when the channel was confirmed, changed or
+    ended meanwhile, or when the address has had its few confirmation requests today."""
     channel = SubscriptionChannel.objects.select_related("subscription__agency").filter(pk=channel_id).first()
-    if channel is None or not channel.active or channel.confirmed_at is not None or channel.channel != Channel.EMAIL:
+    if (channel is None or not channel.active or channel.confirmed_at is not None
+            or channel.channel not in CONFIRMED_BY_LINK):
         return False
     subscription = channel.subscription
     if subscription.status == Subscription.Status.ENDED:
@@ -374,6 +381,8 @@ def subscription_confirmation_email_send(*, channel_id: int) -> bool:
     if count_in_window(f"alerts:confirm-mail:{address_key}", seconds=24 * 3600) > CONFIRMATIONS_PER_ADDRESS_PER_DAY:
         logger.warning("confirmation mail of channel %s not sent: too many to that address today", channel.pk)
         return False
+    if channel.channel == Channel.SMS:
+        return _confirmation_text_send(channel)
     with translation.override(subscription.language):
         context = {
             "subscription": subscription, "agency": subscription.agency, "platform": settings.PLATFORM_NAME,
@@ -388,6 +397,17 @@ def subscription_confirmation_email_send(*, channel_id: int) -> bool:
                                                                     "Content-Language": subscription.language})
     message.attach_alternative(html, "text/html")
     message.send()
+    return True
+
+
+def _confirmation_text_send(channel: SubscriptionChannel) -> bool:
+    from safecommons.alerts.services.channels import sms_backend
+
+    subscription = channel.subscription
+    with translation.override(subscription.language):
+        text = _("%(agency)s alerts: to get them by text message, confirm at %(url)s - not you? Ignore this.") % {
+            "agency": subscription.agency.name, "url": links.confirm_url(channel)}
+    sms_backend().send(to=channel.address, text=text, idempotency_key=f"confirm-{channel.pk}")
     return True
 
 

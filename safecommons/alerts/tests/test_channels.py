@@ -118,8 +118,7 @@ def test_a_webhook_is_signed_and_tried_again_after_a_500(agency, receiver, time_
 def test_the_http_sms_gateway_gets_the_short_text_with_a_bearer_token(agency, receiver, settings):
     gateway = receiver()
     settings.SMS_BACKEND, settings.SMS_HTTP_URL, settings.SMS_HTTP_TOKEN = "http", gateway.url, "tok-123"
-    ChannelFactory(subscription=SubscriptionFactory(agency=agency), channel=Channel.SMS, address="+15550100",
-                   confirmed_at=None)
+    ChannelFactory(subscription=SubscriptionFactory(agency=agency), channel=Channel.SMS, address="+15550100")
     alert = published(agency)
     alert_fanout_run(alert_id=alert.pk)
     assert send_all(alert).as_dict()["delivered"] == 1

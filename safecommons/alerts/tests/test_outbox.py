@@ -122,7 +122,7 @@ def test_unconfirmed_inactive_and_ended_channels_get_no_delivery(agency):
 
 def test_fan_out_twice_writes_one_delivery_per_channel(agency):
     target = subscriber(agency, "ann@mail.example")
-    ChannelFactory(subscription=target.subscription, channel=Channel.SMS, address="+15550100", confirmed_at=None)
+    ChannelFactory(subscription=target.subscription, channel=Channel.SMS, address="+15550100")
     alert = published(agency)
     assert alert_fanout_run(alert_id=alert.pk) == 2
     assert alert_fanout_run(alert_id=alert.pk) == 2  # the same pending rows queued again, none added

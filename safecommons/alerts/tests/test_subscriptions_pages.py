@@ -123,7 +123,8 @@ def test_a_point_on_the_map_and_named_areas_also_make_a_place(client, agency):
     subscription = Subscription.objects.get()
     assert subscription.cell == cell_at(44.91, -93.28) and subscription.radius_m == 2000
     assert list(subscription.areas.all()) == [area]
-    assert subscription.status == Subscription.Status.ACTIVE
+    assert subscription.status == Subscription.Status.PENDING  # until the texted link is followed
+    assert b'id="check-texts"' in response.content
     assert b'id="manage-link"' in response.content  # no email: the page is the only way to the manage link
 
 

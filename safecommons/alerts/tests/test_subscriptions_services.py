@@ -93,12 +93,12 @@ def test_confirming_activates_the_subscription_and_is_idempotent(agency):
     assert channel.confirmed_at is not None
 
 
-def test_push_and_sms_start_at_once_while_the_email_still_waits(agency):
+def test_push_starts_at_once_while_the_email_and_the_phone_wait_for_their_links(agency):
     push = PushSubscriptionData(endpoint="https://push.example/abc", p256dh="key", auth="secret")
     subscription = create(agency, push=push, phone="+1 (612) 555-0123")
     assert subscription.status == Subscription.Status.ACTIVE
     channels = {c.channel: c for c in subscription.channels.all()}
-    assert channels[Channel.SMS].address == "+16125550123" and channels[Channel.SMS].confirmed_at
+    assert channels[Channel.SMS].address == "+16125550123" and channels[Channel.SMS].confirmed_at is None
     assert channels[Channel.WEB_PUSH].push_keys == {"p256dh": "key", "auth": "secret"}
     assert channels[Channel.EMAIL].confirmed_at is None
 
@@ -272,3 +272,28 @@ def test_unconfirmed_subscriptions_older_than_a_week_are_purged(agency):
     Subscription.objects.filter(pk=was_active.pk).update(created_at=timezone.now() - timedelta(days=30))
     assert services.subscriptions_purge_pending() == 1
     assert set(Subscription.objects.values_list("pk", flat=True)) == {recent.pk, confirmed.pk, was_active.pk}
+
+
+class TextsSent:
+    """An SMS provider that keeps what it was given (SMS_BACKEND may name any class like this)."""
+
+    sent: list[tuple[str, str]] = []
+
+    def send(self, *, to: str, text: str, idempotency_key: str) -> None:
+        TextsSent.sent.append((to, text))
+
+
+def test_a_phone_number_gets_only_a_confirmation_link_until_it_is_followed(agency, settings,
+                                                                           django_capture_on_commit_callbacks):
+    settings.SMS_BACKEND = f"{__name__}.TextsSent"
+    TextsSent.sent = []
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription = create(agency, email=None, phone="+1 612 555 0123")
+    assert subscription.status == Subscription.Status.PENDING
+    [(to, text)] = TextsSent.sent
+    assert to == "+16125550123"
+    [link] = re.findall(r"https?://\S+/alerts/confirm/\S+/", text)
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    services.subscription_confirm(channel=links.confirm_target(token))
+    subscription.refresh_from_db()
+    assert subscription.status == Subscription.Status.ACTIVE
