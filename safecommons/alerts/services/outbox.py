@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection, transaction
@@ -120,6 +121,8 @@ def alert_fanout_run(*, alert_id: int) -> int:
         Alert.objects.filter(pk=alert.pk, fanout=Alert.Fanout.NOT_STARTED).update(fanout=Alert.Fanout.RUNNING,
                                                                                    updated_at=timezone.now())
     matched = alert_matches(alert)
+    if alert.references_id is not None:
+        matched = np.union1d(matched, _reached_by_earlier_messages(alert))
     with transaction.atomic():
         _insert_deliveries(owner_column="alert_id", owner_id=alert.pk, agency_id=alert.agency_id,
                            subscription_ids=matched, now=timezone.now(), topic_bit=TOPIC_BITS[alert.topic],
@@ -128,6 +131,18 @@ def alert_fanout_run(*, alert_id: int) -> int:
         Alert.objects.filter(pk=alert.pk).update(fanout=Alert.Fanout.DONE, matched=int(matched.size),
                                                  updated_at=timezone.now())
         return _queue_pending_sends(Delivery.objects.filter(alert=alert))
+
+
+def _reached_by_earlier_messages(alert: Alert) -> np.ndarray:
+    """Subscriptions an earlier message of the chain was delivered to: an update or cancellation must reach
+    everyone who heard the original, even when its area shrank or moved."""
+    earlier, reference = [], alert.references
+    while reference is not None and len(earlier) < 100:
+        earlier.append(reference.pk)
+        reference = reference.references
+    reached = (Delivery.objects.filter(alert_id__in=earlier, status=Delivery.Status.DELIVERED)
+               .values_list("target__subscription_id", flat=True).distinct())
+    return np.fromiter(reached, dtype=np.int64)
 
 
 def newsletter_fanout_run(*, newsletter_id: int) -> int:

@@ -340,3 +340,15 @@ def test_the_database_holds_a_drill_to_the_test_list_even_if_the_index_is_stale(
     with mock.patch("safecommons.alerts.matching.alert_matches", return_value=stale):
         assert alert_fanout_run(alert_id=drill.pk) == 1
     assert Delivery.objects.get().target == tester
+
+
+def test_an_update_reaches_everyone_who_heard_the_original_even_when_its_area_moved(agency):
+    near = subscriber(agency, "near@mail.example")  # at the factory's default place, inside the original
+    original = published(agency)
+    alert_fanout_run(alert_id=original.pk)
+    send_all(original)
+    moved = published(agency, references=original, msg_type=Alert.MsgType.UPDATE, lat=44.99, lon=-93.10)
+    far_from_update = subscriber(agency, "new@mail.example", lat=44.99, lon=-93.10)
+    alert_fanout_run(alert_id=moved.pk)
+    reached = set(Delivery.objects.filter(alert=moved).values_list("target_id", flat=True))
+    assert reached == {near.pk, far_from_update.pk}
