@@ -4,6 +4,8 @@ revokes every link sent before; none expires on its own (an unsubscribe link mus
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
@@ -17,14 +19,23 @@ class BadLink(Exception):
     """The link was altered, or belongs to a subscription whose links were revoked or that no longer exists."""
 
 
-def _sign(kind: str, subscription: Subscription, channel_id: int | None = None) -> str:
-    payload = [kind, subscription.pk, channel_id or 0, subscription.manage_key[:12]]
+def _address_mark(channel: SubscriptionChannel | None) -> str:
+    """A confirmation link is for one address: after the address changes, a link sent to the old one must
+    not confirm the new one (someone could otherwise confirm a stranger's address with their own link)."""
+    if channel is None:
+        return ""
+    return hashlib.sha256(f"{channel.channel}:{channel.address}".encode()).hexdigest()[:16]
+
+
+def _sign(kind: str, subscription: Subscription, channel: SubscriptionChannel | None = None) -> str:
+    payload = [kind, subscription.pk, channel.pk if channel else 0, subscription.manage_key[:12],
+               _address_mark(channel) if kind == "confirm" else ""]
     return signing.dumps(payload, salt=_SALT, compress=True)
 
 
 def _unsign(kind: str, token: str) -> tuple[Subscription, SubscriptionChannel | None]:
     try:
-        found_kind, subscription_id, channel_id, key = signing.loads(token, salt=_SALT)
+        found_kind, subscription_id, channel_id, key, address_mark = signing.loads(token, salt=_SALT)
     except (signing.BadSignature, ValueError, TypeError):
         raise BadLink from None
     if found_kind != kind:
@@ -37,6 +48,8 @@ def _unsign(kind: str, token: str) -> tuple[Subscription, SubscriptionChannel | 
         channel = subscription.channels.filter(pk=channel_id).first()
         if channel is None:
             raise BadLink
+    if kind == "confirm" and address_mark != _address_mark(channel):
+        raise BadLink
     return subscription, channel
 
 
@@ -46,7 +59,7 @@ def absolute(path: str) -> str:
 
 def confirm_url(target: SubscriptionChannel) -> str:
     """The double opt-in link mailed to a new email address."""
-    return absolute(reverse("alerts:confirm", args=[_sign("confirm", target.subscription, target.pk)]))
+    return absolute(reverse("alerts:confirm", args=[_sign("confirm", target.subscription, target)]))
 
 
 def manage_url(subscription: Subscription) -> str:
@@ -56,7 +69,7 @@ def manage_url(subscription: Subscription) -> str:
 
 def unsubscribe_url(target: SubscriptionChannel) -> str:
     """List-Unsubscribe target: GET asks to confirm, POST (RFC 8058 one-click) unsubscribes at once."""
-    return absolute(reverse("alerts:unsubscribe", args=[_sign("unsubscribe", target.subscription, target.pk)]))
+    return absolute(reverse("alerts:unsubscribe", args=[_sign("unsubscribe", target.subscription, target)]))
 
 
 def confirm_target(token: str) -> SubscriptionChannel:

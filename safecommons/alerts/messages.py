@@ -77,8 +77,8 @@ def alert_message(alert, language: str) -> Message:
         prefix = drill_prefix(alert)
         url = public_url(alert)
         headline = info.headline if info else alert.event
-        update = {"Update": translation.gettext("Update: "), "Cancel": translation.gettext("Cancelled: ")}.get(
-            alert.msg_type, "")
+        # A cancellation's headline already starts "Cancelled: " (services/alerts.py alert_cancel).
+        update = {"Update": translation.gettext("Update: ")}.get(alert.msg_type, "")
         subject = f"{prefix}{update}{headline}"
         context = {"alert": alert, "info": info, "prefix": prefix, "subject": subject, "url": url,
                    "headline": headline, "platform_name": settings.PLATFORM_NAME, "language": language}

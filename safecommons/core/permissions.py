@@ -312,6 +312,21 @@ def _alert_approve(actor: Actor, alert) -> bool:
             and alert.composed_by_id is not None and alert.composed_by_id != actor.user_id)
 
 
+def _alert_view_restricted(actor: Actor, alert) -> bool:
+    """A published Restricted alert: its agency's staff, and the partner staff of an organisation party to
+    a signed agreement in force (any scope) with the agency. A partner role alone is not enough."""
+    if actor.api_key_id is not None:
+        return False
+    if actor.holds(AGENCY_ROLES, alert.agency_id):
+        return True
+    partner_organisations = actor.organisation_ids(PARTNER_ROLES)
+    if not partner_organisations:
+        return False
+    from safecommons.partners.selectors import partners_in_force_with
+
+    return alert.agency_id in partners_in_force_with(partner_organisations)
+
+
 def _subscription_manage(actor: Actor, subscription) -> bool:
     """Its holder: the person, or an admin of the partner organisation holding it. (Without an account, the
     signed link in every message stands in for this; see alerts/services/subscriptions.py.)"""
@@ -419,9 +434,9 @@ RULES: dict[str, Callable[[Actor, Any], bool]] = {
     "alert.compose": _people_holding(ALERT_COMPOSERS),  # target: the agency (or an alert of it)
     "alert.approve": _alert_approve,  # target: the alert
     "alert.view_staff": _people_holding(AGENCY_ROLES),  # drafts, deliveries, statistics
-    # A published Restricted alert: the agency's staff and partner staff (people, not API keys).
-    "alert.view_restricted": lambda actor, alert: actor.api_key_id is None and (
-        actor.holds(AGENCY_ROLES, alert.agency_id) or actor.holds(PARTNER_ROLES)),
+    # A published Restricted alert: the agency's staff, and the staff of organisations party to an
+    # agreement in force with the agency (people, not API keys).
+    "alert.view_restricted": _alert_view_restricted,
     "alert.test_list": _people_holding(frozenset({Role.AGENCY_ADMIN})),
     "newsletter.prepare": _people_holding(NEWSLETTER_PREPARERS),
     "newsletter.approve": _people_holding(NEWSLETTER_APPROVERS),

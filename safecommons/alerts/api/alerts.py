@@ -205,5 +205,7 @@ def alert_update(request, identifier: str):
 
 @router.post("/alerts/{identifier}/cancel", response={201: AlertOut}, auth=SESSION_ONLY, url_name="alert_cancel")
 def alert_cancel(request, identifier: str, payload: ReasonIn):
-    """Cancel a published alert now: the cancellation is published at once, without a second person."""
+    """Cancel a published alert now: the cancellation is published at once, without a second person. It says
+    only fixed text ("Cancelled: <headline>", "… is cancelled; no further action is needed.") in each language
+    of the alert; `reason` is kept in the alert's audit history for staff and never published."""
     return Status(201, _out(_step(alert_services.alert_cancel)(request, identifier, reason=payload.reason)))

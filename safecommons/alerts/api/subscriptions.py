@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import time
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
@@ -12,14 +13,31 @@ from safecommons.alerts import links, push_keys
 from safecommons.alerts.models import Channel, Subscription
 from safecommons.alerts.selectors import subscriptions as selectors
 from safecommons.alerts.services import subscriptions as services
-from safecommons.core.api import OPTIONAL_DOC, PUBLIC_DOC, SESSION_ONLY, anonymous, request_actor, session_auth
+from safecommons.core.api import (
+    OPTIONAL_DOC,
+    PUBLIC_DOC,
+    SESSION_ONLY,
+    SignedInSession,
+    anonymous,
+    request_actor,
+)
 from safecommons.partners.models import Organisation
 from safecommons.tips import throttle
 
 router = Router(tags=["alerts"])
 
+class SessionWhenPresent(SignedInSession):
+    """A request without a session cookie is nobody's: it skips the CSRF check, which protects cookies, and
+    falls through to anonymous. A request with one is checked as every session request is."""
+
+    def __call__(self, request):
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return None
+        return super().__call__(request)
+
+
 # People subscribe, signed in or not; an organisation's API key does not (webhooks are set up by its admins).
-SESSION_OR_ANONYMOUS = [session_auth, anonymous]
+SESSION_OR_ANONYMOUS = [SessionWhenPresent(), anonymous]
 
 
 class PushIn(Schema):

@@ -7,12 +7,15 @@ Who may publish what:
   test list (matching refuses everyone else, and no public page, feed or API shows it).
 - A cancellation is published at once by anyone who may compose for the agency. Waiting for a second
   person to withdraw a wrong or finished alert would leave the public acting on it; the cancellation is
-  audited like everything else, and it can only ever stand a published alert down.
+  audited like everything else, and it can only ever stand a published alert down. Since no second person
+  reads it, it publishes no words of its author: only fixed, translated text naming the original's
+  headline in each of its languages. The reason the author gives stays in the audit trail (staff only).
 """
 
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -113,6 +116,16 @@ def _circle_problems(circle) -> list[str]:
     return []
 
 
+def _has_control_characters(text: str) -> bool:
+    """Whether the text holds a line break, tab or other control character (Unicode categories Cc, Cf,
+    Zl, Zp): a headline becomes an email subject, where a line break would fail every send."""
+    return any(unicodedata.category(character) in {"Cc", "Cf", "Zl", "Zp"} for character in text)
+
+
+def _ONE_LINE_MESSAGE() -> str:  # noqa: N802 - a message, translated when asked for
+    return _("Write it on one line, without line breaks, tabs or other control characters.")
+
+
 def alert_draft_check(*, agency: Organisation, draft: AlertDraft, now: datetime | None = None,
                       for_publishing: bool = False) -> dict[str, list[str]]:
     """Every reason the draft cannot be saved, by field ("" for the whole alert); empty when it can.
@@ -133,10 +146,14 @@ def alert_draft_check(*, agency: Organisation, draft: AlertDraft, now: datetime 
         add("event", _("Say what happened, in a few words."))
     elif len(draft.event) > 120:
         add("event", _("The event must be at most 120 characters."))
+    elif _has_control_characters(draft.event):
+        add("event", _ONE_LINE_MESSAGE())
     if not draft.area_description.strip():
         add("area_description", _("Describe the area in words, e.g. “Oak Street between 3rd and 5th”."))
     elif len(draft.area_description) > 300:
         add("area_description", _("The area description must be at most 300 characters."))
+    elif _has_control_characters(draft.area_description):
+        add("area_description", _ONE_LINE_MESSAGE())
     languages = dict(settings.LANGUAGES)
     if REQUIRED_LANGUAGE not in draft.infos:
         add("headline", _("The English version is required."))
@@ -150,6 +167,8 @@ def alert_draft_check(*, agency: Organisation, draft: AlertDraft, now: datetime 
         elif len(info.headline) > HEADLINE_MAX:
             add(f"headline{suffix}", _("The headline must be at most %(most)d characters (it has %(has)d).")
                 % {"most": HEADLINE_MAX, "has": len(info.headline)})
+        elif _has_control_characters(info.headline):
+            add(f"headline{suffix}", _ONE_LINE_MESSAGE())
         if not info.description.strip():
             add(f"description{suffix}", _("Say what people need to know."))
     if draft.onset and draft.expires and draft.expires <= draft.onset:
@@ -192,9 +211,10 @@ def alert_new_identifier(*, agency: Organisation, now: datetime | None = None) -
 
 
 def alert_sender(alert: Alert) -> str:
-    """CAP sender: the agency's public email, or alerts@ the site's host."""
-    if alert.agency.public_email:
-        return alert.agency.public_email
+    """CAP sender: alerts@<host of SITE_URL>, the same for every message of every agency. It is never
+    stored, and later messages repeat it in `references`, so it must not depend on anything an agency can
+    change (such as its public email, which goes out as the info's `contact` instead); the identifier,
+    which starts with the agency's slug, tells agencies apart."""
     return f"alerts@{urlsplit(settings.SITE_URL).hostname or 'localhost'}"
 
 
@@ -385,7 +405,11 @@ def alert_update_start(*, actor: Actor, alert: Alert) -> Alert:
 
 def alert_cancel(*, actor: Actor, alert: Alert, reason: str = "") -> Alert:
     """Publish at once a cancellation of a published alert (msg_type Cancel, urgency Past, referencing it),
-    without a second person (see the module's docstring). A drill's cancellation is a drill too."""
+    without a second person (see the module's docstring). A drill's cancellation is a drill too.
+
+    What is published is fixed text in each language of the original ("Cancelled: <headline>", "<headline>
+    is cancelled; no further action is needed."); `reason` is recorded in the audit entry only, for staff,
+    and never published, sent or shown to the public."""
     require(actor, "alert.compose", alert)
     with transaction.atomic():
         alert = Alert.objects.select_for_update().get(pk=alert.pk)
@@ -396,7 +420,7 @@ def alert_cancel(*, actor: Actor, alert: Alert, reason: str = "") -> Alert:
         draft = alert_draft_of(alert)
         infos = {language: InfoText(
             headline=(_cancelled_headline(language, info.headline))[:HEADLINE_MAX],
-            description=(reason.strip() or _cancelled_description(language)),
+            description=_cancelled_description(language, info.headline),
             instruction="") for language, info in draft.infos.items()}
         _write(cancel, AlertDraft(**{**draft.__dict__, "infos": infos, "urgency": Urgency.PAST,
                                      "severity": Severity.MINOR, "certainty": Certainty.OBSERVED,
@@ -414,8 +438,8 @@ def _cancelled_headline(language: str, headline: str) -> str:
         return _("Cancelled: %(headline)s") % {"headline": headline}
 
 
-def _cancelled_description(language: str) -> str:
+def _cancelled_description(language: str, headline: str) -> str:
     from django.utils import translation
 
     with translation.override(language):
-        return _("This alert was cancelled. No further action is needed.")
+        return _("“%(headline)s” is cancelled; no further action is needed.") % {"headline": headline}

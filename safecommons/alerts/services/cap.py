@@ -24,8 +24,10 @@ CAP_LANGUAGES = {"en": "en-US", "es": "es-US"}
 
 
 def cap_time(moment: datetime) -> str:
-    """2025-03-01T14:05:00-06:00: local time, whole seconds, numeric offset."""
-    return timezone.localtime(moment).replace(microsecond=0).isoformat()
+    """2025-03-01T14:05:00-06:00: local time, whole seconds, numeric offset. CAP 1.2 writes UTC as "-00:00"
+    (never "Z" nor "+00:00")."""
+    text = timezone.localtime(moment).replace(microsecond=0).isoformat()
+    return f"{text[:-6]}-00:00" if text.endswith("+00:00") else text
 
 
 def _coordinate(value: float) -> str:

@@ -125,3 +125,13 @@ def test_a_configured_key_is_used_as_given(settings, fresh_keys):
     assert Vapid02.from_string(push_keys.vapid_private_key()).private_key.private_numbers() == (
         vapid.private_key.private_numbers())
     assert not (fresh_keys / "vapid_private_key.pem").exists()
+
+
+def test_a_client_without_a_session_subscribes_with_csrf_checks_on_and_a_session_still_needs_its_token(
+        agency, client_for, people):
+    body = {"topics": [Topic.CRIME], "lat": 44.905, "lon": -93.295, "radius_m": 1000, "email": "app@mail.example"}
+    assert post(Client(enforce_csrf_checks=True), URL, body).status_code == 201
+    signed_in = client_for(people[Role.RESIDENT])
+    signed_in.handler.enforce_csrf_checks = True
+    assert post(signed_in, URL, {**body, "email": "forged@mail.example"}).status_code == 403
+    assert not Subscription.objects.filter(channels__address="forged@mail.example").exists()

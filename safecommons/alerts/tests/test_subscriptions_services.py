@@ -297,3 +297,14 @@ def test_a_phone_number_gets_only_a_confirmation_link_until_it_is_followed(agenc
     services.subscription_confirm(channel=links.confirm_target(token))
     subscription.refresh_from_db()
     assert subscription.status == Subscription.Status.ACTIVE
+
+
+def test_a_confirmation_link_sent_to_one_address_does_not_confirm_the_address_that_replaced_it(agency):
+    subscription = create(agency, email="mine@mail.example")
+    old_link_token = links.confirm_url(subscription.channels.get(channel=Channel.EMAIL)).rstrip("/").rsplit("/", 1)[1]
+    services.subscription_update(subscription=subscription, data=SubscriptionInput(
+        topics=["crime"], email="stranger@mail.example", place_given=False))
+    with pytest.raises(links.BadLink):
+        links.confirm_target(old_link_token)
+    fresh = links.confirm_url(subscription.channels.get(channel=Channel.EMAIL)).rstrip("/").rsplit("/", 1)[1]
+    assert links.confirm_target(fresh).address == "stranger@mail.example"

@@ -88,8 +88,10 @@ def staff_detail(request, identifier: str):
     actor = actor_for_user(request.user)
     alert = alert_selectors.alert_staff_get(actor=actor, identifier=identifier)
     may_compose = may(actor, "alert.compose", alert)
+    history = alert_selectors.alert_history(alert)
     return render(request, "alerts/staff_detail.html", {
-        "alert": alert, "infos": list(alert.infos.all()), "history": alert_selectors.alert_history(alert),
+        "alert": alert, "infos": list(alert.infos.all()), "history": history,
+        "cancel_reason": next((entry.reason for entry in history if entry.action == "alert.cancel"), ""),
         "status": alert_selectors.alert_status(alert), "chain": alert_selectors.alert_chain(alert),
         "followups": list(alert.followups.order_by("created_at")),
         "map_data": [alert_selectors.alert_map_data(alert, alert_selectors.alert_info_for(alert, "en"))],
