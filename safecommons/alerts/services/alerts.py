@@ -117,12 +117,12 @@ def _circle_problems(circle) -> list[str]:
 
 
 def _has_control_characters(text: str) -> bool:
-    """Whether the text holds a line break, tab or other control character (Unicode categories Cc, Cf,
-    Zl, Zp): a headline becomes an email subject, where a line break would fail every send."""
-    return any(unicodedata.category(character) in {"Cc", "Cf", "Zl", "Zp"} for character in text)
+    """Whether the text holds a line break, tab or other control character (Unicode categories Cc, Zl,
+    Zp): a headline becomes an email subject, where a line break would fail every send."""
+    return any(unicodedata.category(character) in {"Cc", "Zl", "Zp"} for character in text)
 
 
-def _ONE_LINE_MESSAGE() -> str:  # noqa: N802 - a message, translated when asked for
+def _one_line_message() -> str:
     return _("Write it on one line, without line breaks, tabs or other control characters.")
 
 
@@ -147,13 +147,13 @@ def alert_draft_check(*, agency: Organisation, draft: AlertDraft, now: datetime 
     elif len(draft.event) > 120:
         add("event", _("The event must be at most 120 characters."))
     elif _has_control_characters(draft.event):
-        add("event", _ONE_LINE_MESSAGE())
+        add("event", _one_line_message())
     if not draft.area_description.strip():
         add("area_description", _("Describe the area in words, e.g. “Oak Street between 3rd and 5th”."))
     elif len(draft.area_description) > 300:
         add("area_description", _("The area description must be at most 300 characters."))
     elif _has_control_characters(draft.area_description):
-        add("area_description", _ONE_LINE_MESSAGE())
+        add("area_description", _one_line_message())
     languages = dict(settings.LANGUAGES)
     if REQUIRED_LANGUAGE not in draft.infos:
         add("headline", _("The English version is required."))
@@ -168,7 +168,7 @@ def alert_draft_check(*, agency: Organisation, draft: AlertDraft, now: datetime 
             add(f"headline{suffix}", _("The headline must be at most %(most)d characters (it has %(has)d).")
                 % {"most": HEADLINE_MAX, "has": len(info.headline)})
         elif _has_control_characters(info.headline):
-            add(f"headline{suffix}", _ONE_LINE_MESSAGE())
+            add(f"headline{suffix}", _one_line_message())
         if not info.description.strip():
             add(f"description{suffix}", _("Say what people need to know."))
     if draft.onset and draft.expires and draft.expires <= draft.onset:

@@ -195,8 +195,8 @@ def agency_for_place(*, latitude: float | None, longitude: float | None, areas: 
         raise Refused(_("The place and the areas you chose belong to different police agencies: subscribe to each "
                         "separately."))
     only = list(Organisation.objects.filter(kind=OrganisationKind.AGENCY)[:2])
-    if len(only) == 1:
-        return only[0]
+    if len(only) == 1 and not (latitude is not None and only[0].areas.filter(kind=AreaKind.JURISDICTION).exists()):
+        return only[0]  # an agency that has not drawn its jurisdiction yet takes every place
     raise Refused(_("No police agency we serve covers that place."))
 
 
@@ -387,7 +387,7 @@ def subscription_confirmation_email_send(*, channel_id: int) -> bool:
         context = {
             "subscription": subscription, "agency": subscription.agency, "platform": settings.PLATFORM_NAME,
             "confirm_url": links.confirm_url(channel), "manage_url": links.manage_url(subscription),
-            "topics": [Topic(t).label for t in subscription.topics],
+            "topics": ", ".join(str(Topic(t).label) for t in subscription.topics),
         }
         subject = _("Confirm your %(agency)s alerts") % {"agency": subscription.agency.name}
         text = render_to_string("alerts/email/confirm.txt", context)

@@ -45,8 +45,9 @@ def make(people, agency, *, publish=True, **changes) -> Alert:
 def feed_ids(client) -> list[str]:
     response = client.get(reverse("alerts:public_feed"))
     assert response.status_code == 200 and response["Content-Type"].startswith("application/atom+xml")
-    return [entry.findtext("atom:id", namespaces=ATOM) for entry in ET.fromstring(response.content).findall(
-        "atom:entry", ATOM)]
+    # Each entry's id is the alert's absolute public page (…/alerts/<identifier>/): the identifiers, in order.
+    return [entry.findtext("atom:id", namespaces=ATOM).rstrip("/").rsplit("/", 1)[-1]
+            for entry in ET.fromstring(response.content).findall("atom:entry", ATOM)]
 
 
 def test_a_public_alert_is_listed_paged_fed_and_downloadable_as_cap(people, agency):
@@ -105,7 +106,10 @@ def test_a_draft_or_pending_alert_is_not_public(people, agency):
     assert Client().get(reverse("alerts:public_detail", args=[alert.identifier])).status_code == 404
 
 
-def test_a_restricted_alert_is_for_partner_and_agency_staff_only(people, agency, client_for):
+def test_a_restricted_alert_is_for_partner_and_agency_staff_only(people, agency, partner, client_for):
+    from safecommons.partners.tests.factories import agreement_between
+
+    agreement_between(agency, partner)
     alert = make(people, agency, scope="Restricted")
     url = reverse("alerts:public_detail", args=[alert.identifier])
     assert Client().get(url).status_code == 404

@@ -26,9 +26,10 @@ pytestmark = pytest.mark.django_db
 
 
 class Receiver:
-    """A local HTTP endpoint that answers each POST with the next status of `statuses` (then 201)."""
+    """A local HTTP endpoint that answers each POST with the next status of `statuses` (then 201), with a
+    Location header when `location` is given."""
 
-    def __init__(self, statuses=()):
+    def __init__(self, statuses=(), location=None):
         self.statuses = list(statuses)
         self.requests: list[tuple[dict, bytes]] = []
         receiver = self
@@ -39,6 +40,8 @@ class Receiver:
                 receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 status = receiver.statuses.pop(0) if receiver.statuses else 201
                 self.send_response(status)
+                if location:
+                    self.send_header("Location", location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -59,8 +62,8 @@ class Receiver:
 def receiver():
     made = []
 
-    def make(statuses=()):
-        made.append(Receiver(statuses))
+    def make(statuses=(), location=None):
+        made.append(Receiver(statuses, location))
         return made[-1]
 
     yield make
@@ -201,3 +204,18 @@ def test_a_webhook_or_push_address_on_our_own_network_is_never_called(agency, re
     target.refresh_from_db()
     assert not target.active  # switched off: the address will not become public by waiting
     assert Delivery.objects.get().status == Delivery.Status.SKIPPED
+
+
+def test_a_push_service_redirect_is_not_followed(agency, receiver, vapid):
+    # The first address passes the destination check (private ones allowed here); the one it redirects to
+    # is never checked, so it must never be called.
+    internal = receiver()
+    push_service = receiver([307], location=internal.url)
+    ChannelFactory(subscription=SubscriptionFactory(agency=agency), channel=Channel.WEB_PUSH,
+                   address=push_service.url, push_keys=browser_keys()[2], confirmed_at=None)
+    alert = published(agency)
+    alert_fanout_run(alert_id=alert.pk)
+    assert send_all(alert).as_dict()["retrying"] == 1
+    assert len(push_service.requests) == 1
+    assert internal.requests == []
+    assert "redirect" in Delivery.objects.get().last_error

@@ -352,3 +352,120 @@ def test_an_update_reaches_everyone_who_heard_the_original_even_when_its_area_mo
     alert_fanout_run(alert_id=moved.pk)
     reached = set(Delivery.objects.filter(alert=moved).values_list("target_id", flat=True))
     assert reached == {near.pk, far_from_update.pk}
+
+
+def test_a_drill_reaches_an_address_put_on_the_test_list_by_the_service(agency, people, smtp_server):
+    from safecommons.alerts.services import subscriptions as subscription_services
+    from safecommons.core.permissions import actor_for_user
+    from safecommons.core.roles import Role
+
+    subscriber(agency, "public@mail.example")
+    subscription_services.test_list_add(actor=actor_for_user(people[Role.AGENCY_ADMIN]), agency=agency,
+                                        email="drill@pd.example")  # no place, no areas: the test list is all
+    for scope in (Alert.Scope.PUBLIC, Alert.Scope.RESTRICTED):
+        drill = published(agency, cap_status=Alert.CapStatus.EXERCISE, scope=scope)
+        assert alert_fanout_run(alert_id=drill.pk) == 1
+        assert send_all(drill).as_dict()["delivered"] == 1
+    assert len(smtp_server.to("drill@pd.example")) == 2
+    assert smtp_server.to("public@mail.example") == []
+
+
+def test_a_follow_up_of_an_extreme_alert_goes_through_quiet_hours_as_the_original_did(agency, settings,
+                                                                                        time_machine):
+    time_machine.move_to(datetime(2026, 12, 2, 4, 30, tzinfo=UTC), tick=False)  # 22:30 in Chicago
+    settings.SMS_BACKEND = "console"
+    subscriber(agency, "+15550100", channel=Channel.SMS, quiet_start=time(22), quiet_end=time(7),
+               time_zone="America/Chicago")
+    original = published(agency, severity=Severity.EXTREME)
+    alert_fanout_run(alert_id=original.pk)
+    assert send_all(original).as_dict()["delivered"] == 1
+    update = published(agency, references=original, msg_type=Alert.MsgType.UPDATE, severity=Severity.MINOR)
+    alert_fanout_run(alert_id=update.pk)
+    assert send_all(update).as_dict()["delivered"] == 1
+    cancel = published(agency, references=update, msg_type=Alert.MsgType.CANCEL, severity=Severity.MINOR)
+    alert_fanout_run(alert_id=cancel.pk)
+    assert send_all(cancel).as_dict()["delivered"] == 1
+    unrelated = published(agency, severity=Severity.MINOR)  # no severe message in its chain: it waits
+    alert_fanout_run(alert_id=unrelated.pk)
+    assert send_all(unrelated).as_dict()["deferred"] == 1
+
+
+def test_a_pending_delivery_of_an_alert_superseded_by_an_update_is_skipped(agency, smtp_server):
+    subscriber(agency, "ann@mail.example")
+    original = published(agency)
+    alert_fanout_run(alert_id=original.pk)
+    AlertFactory(agency=agency, msg_type=Alert.MsgType.UPDATE, references=original)  # a draft: changes nothing yet
+    assert send_all(original).as_dict()["delivered"] == 1
+    second = published(agency)
+    alert_fanout_run(alert_id=second.pk)
+    published(agency, msg_type=Alert.MsgType.UPDATE, references=second)
+    assert send_all(second).as_dict()["skipped"] == 1
+    assert len(smtp_server.messages) == 1
+    assert "superseded by an update" in Delivery.objects.get(alert=second).last_error
+
+
+def test_a_restricted_alert_reaches_only_organisations_in_an_agreement_in_force_with_the_agency(
+        agency, partner, smtp_server):
+    from safecommons.partners.models import Agreement
+    from safecommons.partners.tests.factories import OrganisationFactory, agreement_between
+
+    agreement_between(agency, partner)
+    lapsed = OrganisationFactory()
+    agreement_between(agency, lapsed, effective_from=timezone.localdate() - timedelta(days=60),
+                      expires_on=timezone.localdate() - timedelta(days=1))
+    terminated_later = OrganisationFactory()
+    later = agreement_between(agency, terminated_later)
+    subscriber(agency, "partner@mail.example", organisation=partner)
+    subscriber(agency, "stranger@mail.example", organisation=OrganisationFactory())
+    subscriber(agency, "lapsed@mail.example", organisation=lapsed)
+    subscriber(agency, "later@mail.example", organisation=terminated_later)
+    subscriber(agency, "public@mail.example")
+    alert = published(agency, scope=Alert.Scope.RESTRICTED)
+    assert alert_fanout_run(alert_id=alert.pk) == 2
+    alert.refresh_from_db()
+    assert alert.matched == 2
+    Agreement.objects.filter(pk=later.pk).update(status=Agreement.Status.TERMINATED)  # between fan-out and send
+    assert send_all(alert).as_dict() == {"delivered": 1, "retrying": 0, "failed": 0, "skipped": 1,
+                                         "deferred": 0, "not_claimed": 0}
+    assert [r for rs in smtp_server.recipients for r in rs] == ["partner@mail.example"]
+    assert "agreement" in Delivery.objects.get(status=Delivery.Status.SKIPPED).last_error
+
+
+def test_a_row_that_used_up_its_attempts_is_failed_when_claimed_not_sent_again(agency, smtp_server, settings):
+    settings.ALERT_MAX_ATTEMPTS = 3
+    subscriber(agency, "ann@mail.example")
+    alert = published(agency)
+    alert_fanout_run(alert_id=alert.pk)
+    # The worker died while sending its last attempt: the lease lapsed and the sweep hands the row out again.
+    Delivery.objects.update(status=Delivery.Status.SENDING, attempts=3,
+                            lease_until=timezone.now() - timedelta(seconds=1))
+    assert deliveries_sweep()["deliveries"] == 1
+    assert send_all(alert).as_dict()["failed"] == 1
+    assert smtp_server.messages == []
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts) == (Delivery.Status.FAILED, 3)
+    assert delivery.last_error == "gave up after 3 attempts"
+    assert deliveries_sweep()["deliveries"] == 0
+
+
+def test_the_mail_server_timeout_is_set_below_the_lease_and_a_stalled_server_is_tried_again(agency, settings):
+    import socket
+    import time as clock
+
+    from django.conf import settings as configured
+
+    assert configured.EMAIL_TIMEOUT is not None
+    assert 0 < configured.EMAIL_TIMEOUT < configured.ALERT_LEASE_SECONDS
+    with socket.socket() as silent:  # accepts the connection, never says hello
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", silent.getsockname()[1]
+        settings.EMAIL_USE_TLS, settings.EMAIL_TIMEOUT = False, 1
+        subscriber(agency, "ann@mail.example")
+        alert = published(agency)
+        alert_fanout_run(alert_id=alert.pk)
+        started = clock.monotonic()
+        assert send_all(alert).as_dict()["retrying"] == 1
+        assert clock.monotonic() - started < 10
+    assert Delivery.objects.get().status == Delivery.Status.PENDING

@@ -308,3 +308,10 @@ def test_a_confirmation_link_sent_to_one_address_does_not_confirm_the_address_th
         links.confirm_target(old_link_token)
     fresh = links.confirm_url(subscription.channels.get(channel=Channel.EMAIL)).rstrip("/").rsplit("/", 1)[1]
     assert links.confirm_target(fresh).address == "stranger@mail.example"
+
+
+def test_a_place_outside_the_agencys_jurisdiction_is_refused(agency):
+    AreaFactory(agency=agency, kind=AreaKind.JURISDICTION, lon=-93.4, lat=44.8, size=0.3)
+    assert create(agency, latitude=44.905, longitude=-93.295).agency == agency
+    with pytest.raises(Refused, match="No police agency"):
+        create(agency, latitude=10.0, longitude=10.0)

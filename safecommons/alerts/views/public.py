@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from safecommons.alerts.models import Alert
 from safecommons.alerts.selectors import alerts as alert_selectors
-from safecommons.alerts.services.cap import CAP_CONTENT_TYPE, alert_cap_xml
+from safecommons.alerts.services.cap import CAP_CONTENT_TYPE, alert_cap_xml, alert_public_url
 from safecommons.core.permissions import actor_for_user
 from safecommons.partners.models import Organisation
 
@@ -95,7 +95,9 @@ class CurrentAlertsFeed(Feed):
         return reverse("alerts:public_detail", args=[alert.identifier])
 
     def item_guid(self, alert):
-        return alert.identifier
+        # Atom's <id> must be an IRI (RFC 4287 4.2.6): the alert's absolute public page, built from
+        # SITE_URL so that it stays the same whichever host the feed is read through.
+        return alert_public_url(alert)
 
     def item_pubdate(self, alert):
         return alert.sent_at

@@ -79,7 +79,6 @@ def _speak(request, subscription: Subscription) -> None:
     request.LANGUAGE_CODE = subscription.language
 
 
-@csrf_exempt  # the signed token in the address is the proof; these pages set no cookie
 @never_cache
 def confirm(request, token: str):
     """GET asks (mail scanners open links on their own); POST confirms."""

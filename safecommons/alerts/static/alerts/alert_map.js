@@ -14,11 +14,18 @@
     L.tileLayer(element.dataset.tileUrl, { maxZoom: 19, attribution: element.dataset.tileAttribution || "" }).addTo(map);
   }
   var group = L.featureGroup().addTo(map);
+  // Leaflet reads a string tooltip as HTML: a headline or an area name is given as text in an element of
+  // its own (one per shape, since an element lives in one place only), never as markup.
+  function label(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span;
+  }
   alerts.forEach(function (alert) {
     var style = { color: colours[alert.severity] || "#1f4e8c", weight: 2, fillOpacity: 0.2 };
-    alert.polygons.forEach(function (ring) { L.polygon(ring, style).bindTooltip(alert.label).addTo(group); });
+    alert.polygons.forEach(function (ring) { L.polygon(ring, style).bindTooltip(label(alert.label)).addTo(group); });
     alert.circles.forEach(function (c) {
-      L.circle([c.lat, c.lon], Object.assign({ radius: c.radius_m }, style)).bindTooltip(alert.label).addTo(group);
+      L.circle([c.lat, c.lon], Object.assign({ radius: c.radius_m }, style)).bindTooltip(label(alert.label)).addTo(group);
     });
   });
   map.setView([0, 0], 2);

@@ -43,7 +43,10 @@
       var layer = L.geoJSON(collection, {
         style: function () { return { color: "#0b5cad", weight: 2, fillOpacity: 0.05 }; },
         onEachFeature: function (feature, featureLayer) {
-          featureLayer.bindTooltip(feature.properties.name, { permanent: true, direction: "center", className: "area-label" });
+          // A text node, never a string: Leaflet would read a string as HTML.
+          var label = document.createElement("span");
+          label.textContent = feature.properties.name;
+          featureLayer.bindTooltip(label, { permanent: true, direction: "center", className: "area-label" });
         }
       }).addTo(map);
       if (layer.getLayers().length) { map.fitBounds(layer.getBounds()); } else { map.setView([0, 0], 2); }
