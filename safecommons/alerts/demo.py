@@ -88,9 +88,10 @@ def demo_alerts_load(city):
         event="Road closure", topic=Topic.TRAFFIC, area_description=f"{neighborhood.name}",
         urgency=Urgency.FUTURE, severity=Severity.MINOR, onset=now + timedelta(days=1),
         expires=now + timedelta(days=2), area_ids=[neighborhood.pk],
-        infos={"en": words("Oak St closed for the parade on Saturday",
-                           "Oak St is closed between 1st and 4th Ave from 9 am to 2 pm for the spring parade.",
-                           "Use Maple Ave instead.")}))
+        infos={"en": words("Oak St closed tomorrow for water main work",
+                           "Oak St is closed to traffic for a day from tomorrow morning while the city replaces a "
+                           "water main.",
+                           "Use Maple Ave instead; sidewalks stay open.")}))
     alert_services.alert_submit(actor=officer, alert=waiting)  # waits for the supervisor's approval
 
     drill = alert_services.alert_compose(actor=liaison, agency=agency, draft=alert_services.AlertDraft(

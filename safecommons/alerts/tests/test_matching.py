@@ -132,3 +132,58 @@ def test_a_newsletter_reaches_subscribers_of_its_area_and_disks_inside_it(agency
     newsletter = Newsletter.objects.create(agency=agency, area=area, period="weekly", period_start="2026-11-23",
                                            period_end="2026-11-29", state=Newsletter.State.APPROVED)
     assert ids(newsletter_matches(newsletter)) == {named.pk, disk.pk}
+
+
+def test_the_cell_margin_covers_every_corner_of_a_resolution_9_cell():
+    import h3
+
+    from safecommons.alerts.matching import CELL_MARGIN_M
+
+    cells = set(h3.grid_disk(h3.latlng_to_cell(44.905, -93.295, 9), 20))
+    for pentagon in h3.get_pentagons(9):  # where cells are most distorted
+        cells.update(h3.grid_disk(pentagon, 2))
+    for cell in cells:
+        centre = h3.cell_to_latlng(cell)
+        assert max(h3.great_circle_distance(centre, corner, unit="m") for corner in h3.cell_to_boundary(cell)) \
+            < CELL_MARGIN_M
+
+
+def test_a_home_near_a_cell_corner_is_reached_by_an_alert_within_its_radius(agency):
+    import h3
+
+    from safecommons.alerts.geometry import METRES_PER_DEGREE
+
+    cell = h3.latlng_to_cell(44.905, -93.295, 9)
+    (centre_lat, centre_lon), corners = h3.cell_to_latlng(cell), h3.cell_to_boundary(cell)
+    corner_lat, corner_lon = max(corners, key=lambda c: distance_m(centre_lon, centre_lat, c[1], c[0]))
+    home_lat = centre_lat + (corner_lat - centre_lat) * 0.97
+    home_lon = centre_lon + (corner_lon - centre_lon) * 0.97
+    assert h3.latlng_to_cell(home_lat, home_lon, 9) == cell
+    # The alert: a 50 m circle whose edge is 200 m from the home, on the side away from the cell's centre.
+    north, east = ((home_lat - centre_lat) * METRES_PER_DEGREE,
+                   (home_lon - centre_lon) * METRES_PER_DEGREE * np.cos(np.radians(home_lat)))
+    unit = np.hypot(north, east)
+    alert_lat = home_lat + 250 * north / unit / METRES_PER_DEGREE
+    alert_lon = home_lon + 250 * east / unit / (METRES_PER_DEGREE * np.cos(np.radians(home_lat)))
+    assert distance_m(home_lon, home_lat, alert_lon, alert_lat) == pytest.approx(250, abs=2)
+    home = SubscriptionFactory(agency=agency, lat=home_lat, lon=home_lon, radius_m=250)
+    alert = published(agency=agency, lat=alert_lat, lon=alert_lon, radius_m=50)
+    assert ids(alert_matches(alert)) == {home.pk}
+
+
+def test_the_catch_up_window_moves_forward_while_subscriptions_keep_changing(agency, time_machine):
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+    time_machine.move_to(start, tick=False)
+    changing = SubscriptionFactory(agency=agency, **NEAR)
+    alert = published(agency=agency)
+    assert ids(alert_matches(alert)) == {changing.pk}
+    for minute in range(3, 31, 3):  # a change every three minutes: never a quiet window
+        time_machine.move_to(start + timedelta(minutes=minute), tick=False)
+        changing.radius_m = 500 + minute
+        changing.save()
+        assert ids(alert_matches(alert)) == {changing.pk}
+    assert subscription_index().sync.since >= start + timedelta(minutes=30) - timedelta(minutes=2)
+    late = SubscriptionFactory(agency=agency, **NEAR)  # still seen after the window moved
+    assert ids(alert_matches(alert)) == {changing.pk, late.pk}
