@@ -294,6 +294,22 @@ def _chain_head_problem(alert: Alert) -> str:
     return ""
 
 
+def _stale_language_problem(alert: Alert) -> str:
+    """An update whose words changed in one language but not in another would tell those readers the old
+    news under an "update" heading: each version must change too, or be removed."""
+    original = alert.references
+    if original is None or alert.msg_type != Alert.MsgType.UPDATE:
+        return ""
+    before = {info.language: (info.headline, info.description, info.instruction) for info in original.infos.all()}
+    now = {info.language: (info.headline, info.description, info.instruction) for info in alert.infos.all()}
+    unchanged = [language for language, words in now.items() if before.get(language) == words]
+    if unchanged and len(unchanged) < len(now):
+        names = ", ".join(str(dict(settings.LANGUAGES).get(language, language)) for language in sorted(unchanged))
+        return _("The update changes one version but not this one: %(languages)s. Update it too, or remove it, "
+                 "so that its readers do not get the old news as an update.") % {"languages": names}
+    return ""
+
+
 def _publish(actor: Actor, alert: Alert, *, approved: bool) -> None:
     now = timezone.now().replace(microsecond=0)  # CAP times carry whole seconds; references repeat them
     alert.state = Alert.State.PUBLISHED
@@ -325,7 +341,7 @@ def alert_submit(*, actor: Actor, alert: Alert) -> Alert:
         alert = Alert.objects.select_for_update().get(pk=alert.pk)
         _editable(alert)
         _checked(alert.agency, alert_draft_of(alert), for_publishing=True)
-        problem = _chain_head_problem(alert)
+        problem = _chain_head_problem(alert) or _stale_language_problem(alert)
         if problem:
             raise Refused(problem)
         alert.submitted_at = timezone.now()

@@ -119,7 +119,7 @@ def test_partner_staff_with_an_agreement_in_force_read_a_restricted_alert(people
 
 
 @pytest.mark.parametrize("agreement", [
-    {"expires_on": datetime.date.today() - timedelta(days=1)},
+    {"expires_on": datetime.date.today() - timedelta(days=2)},
     {"status": Agreement.Status.TERMINATED},
     {"status": Agreement.Status.DRAFT},
 ], ids=["expired", "terminated", "draft"])

@@ -275,3 +275,20 @@ def test_publishing_queues_the_real_fanout_in_the_same_transaction(people, agenc
     monkeypatch.undo()  # the outbox's own alert_fanout_queue, not the recorder
     alert = published(people, agency)
     assert alert.state == Alert.State.PUBLISHED and alert.sent_at is not None
+
+
+def test_an_update_that_changes_the_english_words_but_not_the_spanish_is_refused(people, agency):
+    original = published(people, agency, infos={"en": InfoText("Car break-ins", "Five cars were forced."),
+                                                 "es": InfoText("Robos de autos", "Cinco autos fueron forzados.")})
+    liaison = actor(people, Role.LIAISON)
+    update = alert_services.alert_update_start(actor=liaison, alert=original)
+    words = alert_services.alert_draft_of(update)
+    english_only = AlertDraft(**{**words.__dict__, "infos": {**words.infos, "en": InfoText(
+        "Update: suspect arrested", "A suspect was arrested this morning.")}})
+    update = alert_services.alert_edit(actor=liaison, alert=update, draft=english_only)
+    with pytest.raises(Refused, match="Spanish"):
+        alert_services.alert_submit(actor=liaison, alert=update)
+    both = AlertDraft(**{**english_only.__dict__, "infos": {**english_only.infos, "es": InfoText(
+        "Actualización: sospechoso detenido", "Un sospechoso fue detenido esta mañana.")}})
+    update = alert_services.alert_edit(actor=liaison, alert=update, draft=both)
+    assert alert_services.alert_submit(actor=liaison, alert=update).state == Alert.State.PENDING

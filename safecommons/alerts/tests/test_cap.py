@@ -139,3 +139,48 @@ def test_every_shape_together_validates(schema, people, agency):
                                                "es": InfoText("A y B", "Texto.")})
     tree = valid(schema, alert_cap_xml(alert))
     assert tree.findtext("cap:info/cap:headline", namespaces=NS) == "A & B <now>"
+
+
+def test_the_sender_is_the_sites_address_and_references_stay_the_same_when_the_agency_email_changes(
+        schema, people, agency, settings):
+    settings.SITE_URL = "https://alerts.testville.example"
+    agency.public_email = "press@testville.example"
+    agency.save()
+    original = publish(people, agency, circles=[{"lat": 44.9, "lon": -93.3, "radius_m": 500}])
+    tree = valid(schema, alert_cap_xml(original))
+    assert tree.findtext("cap:sender", namespaces=NS) == "alerts@alerts.testville.example"
+    assert tree.findtext("cap:info/cap:contact", namespaces=NS) == "press@testville.example"
+    cancel = alert_services.alert_cancel(actor=actor_for_user(people[Role.OFFICER]), alert=original)
+    before = etree.fromstring(alert_cap_xml(cancel)).findtext("cap:references", namespaces=NS)
+
+    agency.public_email = "newsroom@testville.example"
+    agency.save()
+    original.refresh_from_db()
+    cancel.refresh_from_db()
+    assert etree.fromstring(alert_cap_xml(cancel)).findtext("cap:references", namespaces=NS) == before
+    assert etree.fromstring(alert_cap_xml(original)).findtext("cap:sender", namespaces=NS) == before.split(",")[0]
+
+
+def test_utc_times_are_written_minus_zero_as_cap_requires(schema, people, agency, settings):
+    import datetime
+
+    from safecommons.alerts.services.cap import cap_time
+
+    settings.TIME_ZONE = "UTC"
+    moment = datetime.datetime(2025, 3, 1, 14, 5, 7, 123456, tzinfo=datetime.UTC)
+    assert cap_time(moment) == "2025-03-01T14:05:07-00:00"
+    alert = publish(people, agency, circles=[{"lat": 44.9, "lon": -93.3, "radius_m": 500}])
+    tree = valid(schema, alert_cap_xml(alert))
+    for name in ("cap:sent", "cap:info/cap:onset", "cap:info/cap:expires"):
+        text = tree.findtext(name, namespaces=NS)
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d-00:00", text), (name, text)
+
+
+def test_times_outside_utc_keep_their_own_offset(settings):
+    import datetime
+
+    from safecommons.alerts.services.cap import cap_time
+
+    settings.TIME_ZONE = "America/Chicago"
+    moment = datetime.datetime(2025, 3, 1, 20, 5, 7, tzinfo=datetime.UTC)
+    assert cap_time(moment) == "2025-03-01T14:05:07-06:00"
