@@ -187,7 +187,29 @@ def alert_draft_check(*, agency: Organisation, draft: AlertDraft, now: datetime 
         found = set(Area.objects.filter(agency=agency, pk__in=draft.area_ids).values_list("pk", flat=True))
         if found != set(draft.area_ids):
             add("areas", _("Choose areas of your agency only."))
+    if not problems.get("area") and (draft.polygons or draft.circles) and not _drawn_within_jurisdiction(agency, draft):
+        add("area", _("The area you drew lies outside the agency's jurisdiction: nobody there would get it."))
     return problems
+
+
+def _drawn_within_jurisdiction(agency: Organisation, draft: AlertDraft) -> bool:
+    """Whether the drawn shapes touch the agency's jurisdiction (True for an agency that has not drawn one)."""
+    import shapely
+
+    from safecommons.alerts import geometry
+    from safecommons.places.models import AreaKind
+
+    jurisdictions = [shapely.geometry.shape(area.geometry)
+                     for area in Area.objects.filter(agency=agency, kind=AreaKind.JURISDICTION)]
+    if not jurisdictions:
+        return True
+    try:
+        drawn = [shapely.geometry.Polygon(ring) for ring in draft.polygons]
+        drawn += [geometry.circle(lat=float(c["lat"]), lon=float(c["lon"]), radius_m=float(c["radius_m"]))
+                  for c in draft.circles]
+    except (geometry.GeometryError, KeyError, TypeError, ValueError):
+        return True  # malformed shapes are reported by their own checks
+    return bool(shapely.union_all(drawn).intersects(shapely.union_all(jurisdictions)))
 
 
 def _checked(agency: Organisation, draft: AlertDraft, *, for_publishing: bool = False) -> None:

@@ -292,3 +292,13 @@ def test_an_update_that_changes_the_english_words_but_not_the_spanish_is_refused
         "Actualización: sospechoso detenido", "Un sospechoso fue detenido esta mañana.")}})
     update = alert_services.alert_edit(actor=liaison, alert=update, draft=both)
     assert alert_services.alert_submit(actor=liaison, alert=update).state == Alert.State.PENDING
+
+
+def test_a_circle_drawn_outside_the_jurisdiction_is_refused(people, agency):
+    from safecommons.places.models import AreaKind
+
+    AreaFactory(agency=agency, kind=AreaKind.JURISDICTION, lon=-93.4, lat=44.8, size=0.3)
+    inside = draft(circles=[{"lat": 44.905, "lon": -93.295, "radius_m": 500}])
+    assert "area" not in alert_services.alert_draft_check(agency=agency, draft=inside)
+    far = draft(circles=[{"lat": 44.947, "lon": -93.80, "radius_m": 500}])
+    assert "outside the agency" in " ".join(alert_services.alert_draft_check(agency=agency, draft=far)["area"])

@@ -16,6 +16,7 @@
 
   element.hidden = false;
   tools.hidden = false;
+  Array.prototype.forEach.call(document.querySelectorAll(".js-only"), function (hint) { hint.hidden = false; });
   var map = L.map(element, { attributionControl: Boolean(data.tileUrl) });
   if (data.tileUrl) {
     L.tileLayer(data.tileUrl, { maxZoom: 19, attribution: data.tileAttribution || "" }).addTo(map);
@@ -25,6 +26,23 @@
     map.fitBounds([[bounds[0], bounds[1]], [bounds[2], bounds[3]]]);
   } else {
     map.setView([39.5, -98.35], 4);  // no areas yet: the whole country, zoom in to draw
+  }
+  // The agency's neighborhoods, outlined and named, so there is something to aim at without map tiles.
+  if (data.areasUrl) {
+    fetch(data.areasUrl, { credentials: "omit" })
+      .then(function (response) { return response.json(); })
+      .then(function (collection) {
+        L.geoJSON(collection, {
+          interactive: false,
+          style: function () { return { color: "#5a6470", weight: 1, fillOpacity: 0.03 }; },
+          onEachFeature: function (feature, featureLayer) {
+            var label = document.createElement("span");  // text, never HTML
+            label.textContent = feature.properties.name;
+            featureLayer.bindTooltip(label, { permanent: true, direction: "center", className: "area-label" });
+          }
+        }).addTo(map);
+      })
+      .catch(function () { /* outlines are a help, not a need */ });
   }
   var mode = null;
   var circle = null;
