@@ -6,7 +6,8 @@ Prints two JSON lines on stdout:
 - `alert_matching`: p50 of `matching.alert_matches` (the process's index warm, as a worker keeps it; the
   catch-up check with the database included) for an alert whose area reaches about 10 % of the
   subscriptions, against the peer in the same run: PostGIS `SELECT id ... WHERE ST_Intersects(disk, area)`
-  over the same subscriptions, their disks stored as polygons (`ST_Buffer(point::geography, radius)::geometry`)
+  over the same subscriptions, their disks stored as polygons (`ST_Buffer(point::geography, radius +
+  CELL_MARGIN_M)::geometry`: the same effective disk ours measures against)
   with a GiST index, agency, status and topic filtered in SQL, psycopg round trip. Target ratio <= 0.1.
   The two answers are compared (ours measures the exact distance to the disk's centre, the peer a 32-sided
   polygon inscribed in the disk, so a few subscriptions right at the edge may differ; reported on stderr).
@@ -158,7 +159,7 @@ def peer_prepare(url: str, rebuild: bool) -> None:
     import psycopg
     from django.db import connection
 
-    from safecommons.alerts.matching import cell_centres
+    from safecommons.alerts.matching import CELL_MARGIN_M, cell_centres
     from safecommons.alerts.models import Subscription
 
     parsed = urlparse(url)
@@ -169,8 +170,17 @@ def peer_prepare(url: str, rebuild: bool) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT to_regclass('{PEER_TABLE}') IS NOT NULL")
         if cursor.fetchone()[0]:
+            # A table built before the disks carried the cell margin (no reach_m), or with another margin, is
+            # built again: the peer must measure against the same disks as ours.
+            cursor.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = %s "
+                           "AND column_name = 'reach_m'", [PEER_TABLE])
+            same_disks = False
+            if cursor.fetchone()[0]:
+                cursor.execute(f"SELECT count(*) FROM {PEER_TABLE} WHERE reach_m <> radius_m + %s",
+                               [CELL_MARGIN_M])
+                same_disks = cursor.fetchone()[0] == 0
             cursor.execute(f"SELECT count(*) FROM {PEER_TABLE}")
-            if cursor.fetchone()[0] == N_SUBSCRIPTIONS and not rebuild:
+            if cursor.fetchone()[0] == N_SUBSCRIPTIONS and same_disks and not rebuild:
                 log(f"peer: {PEER_TABLE} already built; kept")
                 return
             cursor.execute(f"DROP TABLE {PEER_TABLE}")
@@ -181,17 +191,19 @@ def peer_prepare(url: str, rebuild: bool) -> None:
         unique, inverse = np.unique(cells, return_inverse=True)
         lons, lats = cell_centres(unique)
         cursor.execute(f"CREATE TABLE {PEER_TABLE} (id bigint, agency_id bigint, status varchar(10), "
-                       f"topic_mask integer, lon double precision, lat double precision, radius_m integer)")
+                       f"topic_mask integer, lon double precision, lat double precision, radius_m integer, "
+                       f"reach_m integer)")
         with cursor.cursor.copy(f"COPY {PEER_TABLE} FROM STDIN") as copy:
             for n, row in enumerate(rows):
                 copy.write_row((row[0], row[1], row[2], row[3], float(lons[inverse[n]]), float(lats[inverse[n]]),
-                                row[5]))
+                                row[5], row[5] + CELL_MARGIN_M))
         cursor.execute(f"ALTER TABLE {PEER_TABLE} ADD COLUMN disk geometry(Polygon, 4326)")
         cursor.execute(f"UPDATE {PEER_TABLE} SET disk = ST_Buffer(ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography, "
-                       f"radius_m)::geometry")
+                       f"reach_m)::geometry")
         cursor.execute(f"CREATE INDEX {PEER_TABLE}_gist ON {PEER_TABLE} USING gist (disk)")
         cursor.execute(f"ANALYZE {PEER_TABLE}")
-    log(f"peer: {PEER_TABLE} (disks as polygons, ST_Buffer on geography, GiST index) built in "
+    log(f"peer: {PEER_TABLE} (disks of radius + {CELL_MARGIN_M} m as polygons, ST_Buffer on geography, GiST "
+        f"index) built in "
         f"{time.perf_counter() - started:.1f} s")
 
 

@@ -314,6 +314,9 @@ if EMAIL_HOST:
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Seconds an SMTP server may stall before the attempt fails: well below ALERT_LEASE_SECONDS, so a worker
+# still waiting on a slow server never holds a delivery another worker has taken over.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "SafeCommons <no-reply@localhost>")
 
 PLATFORM_NAME = os.environ.get("PLATFORM_NAME", "SafeCommons")

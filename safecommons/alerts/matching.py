@@ -40,6 +40,11 @@ from safecommons.alerts.models import TOPIC_BITS, Alert, Subscription, Topic
 from safecommons.places.models import Area
 
 CATCH_UP_MARGIN = timedelta(minutes=2)
+# A subscription keeps only its H3 resolution-9 cell, not the address: the home may be anywhere in the cell,
+# up to about 221 m from its centre (the farthest corner of any resolution-9 cell on Earth). Every disk is
+# therefore measured from the cell's centre with this added to the subscriber's radius, so nobody within
+# their chosen distance is missed; the price is reaching a little beyond it (docs/alert-delivery.md).
+CELL_MARGIN_M = 260
 OVERLAY_LIMIT = 20_000
 TEST_LIST = 1
 HELD_BY_ORGANISATION = 2
@@ -154,7 +159,7 @@ class Snapshot:
     group_of: np.ndarray  # per base row: its (cell, radius) group, -1 for an area row
     group_lon: np.ndarray
     group_lat: np.ndarray
-    group_radius: np.ndarray
+    group_radius: np.ndarray  # the subscribers' radius plus CELL_MARGIN_M: the distance matched against
     alive: np.ndarray  # False where the subscription changed (the overlay holds it) or ended
     overlay: Rows
 
@@ -171,7 +176,8 @@ class Snapshot:
         group_of = np.full(len(base), -1, dtype=np.int64)
         group_of[:disks] = np.cumsum(new_group) - 1
         lons, lats = cell_centres(cells[starts])
-        return cls(base=base, group_of=group_of, group_lon=lons, group_lat=lats, group_radius=radii[starts],
+        return cls(base=base, group_of=group_of, group_lon=lons, group_lat=lats,
+                   group_radius=radii[starts] + CELL_MARGIN_M,
                    alive=np.ones(len(base), dtype=bool), overlay=Rows.empty())
 
     @property
@@ -216,7 +222,7 @@ class Snapshot:
             overlay_hit = np.zeros(len(overlay), dtype=bool)
             disk = np.flatnonzero(overlay.area == 0)
             lons, lats = cell_centres(overlay.cell[disk])
-            overlay_hit[disk] = _disks_hit(query.shape, lons, lats, overlay.radius[disk])
+            overlay_hit[disk] = _disks_hit(query.shape, lons, lats, overlay.radius[disk] + CELL_MARGIN_M)
             overlay_hit |= np.isin(overlay.area, query.hit_areas) & (overlay.area != 0)
             overlay_hit &= self._wanted(overlay, query)
             found.append(overlay.ids[overlay_hit])
@@ -250,21 +256,28 @@ class SubscriptionIndex:
             return self.snapshot
 
     def _catch_up(self) -> None:
-        """Apply the subscriptions changed in the window if its signature moved; let the window slide forward
-        once it is twice the margin old and nothing new was found in it (as cameras/index.py explains)."""
+        """Apply the subscriptions changed in the window if its signature moved, then move the window's start
+        up to the newest change seen less the margin; let it slide forward once it is twice the margin old
+        and nothing new was found in it (as cameras/index.py explains)."""
         now = timezone.now()
-        slide = now - self.sync.since > 2 * CATCH_UP_MARGIN
-        if slide:
-            next_since = now - CATCH_UP_MARGIN
-            next_signature = _signature(next_since)
-        signature = _signature(self.sync.since)
+        since = self.sync.since
+        slide = now - since > 2 * CATCH_UP_MARGIN
+        if slide:  # taken first: a change made after it shows in the current window's signature below
+            slid_since = now - CATCH_UP_MARGIN
+            slid_signature = _signature(slid_since)
+        signature = _signature(since)
         if signature != self.sync.signature:
-            touched = np.fromiter(Subscription.objects.filter(updated_at__gte=self.sync.since)
+            newest = signature[1]
+            next_since = max(since, min(newest, now) - CATCH_UP_MARGIN) if newest is not None else since
+            # The next window's signature is taken before the rows are read: a change made during the read
+            # moves it, and the next catch-up reads again (twice is harmless; never is not).
+            next_signature = _signature(next_since) if next_since != since else signature
+            touched = np.fromiter(Subscription.objects.filter(updated_at__gte=since)
                                   .values_list("id", flat=True), dtype=np.int64)
-            self.snapshot = self.snapshot.upsert(_read_rows(since=self.sync.since), touched)
-            self.sync = _Sync(since=self.sync.since, signature=signature)
-        elif slide:
+            self.snapshot = self.snapshot.upsert(_read_rows(since=since), touched)
             self.sync = _Sync(since=next_since, signature=next_signature)
+        elif slide:
+            self.sync = _Sync(since=slid_since, signature=slid_signature)
 
 
 def _signature(since: datetime) -> tuple:
@@ -327,8 +340,19 @@ def alert_query(alert: Alert) -> Query:
                  organisations_only=alert.scope == Alert.Scope.RESTRICTED)
 
 
+def drill_recipients(agency_id: int) -> np.ndarray:
+    """Sorted ids of the agency's active test-list subscriptions, straight from the database: a drill or a
+    test alert reaches all of them, wherever they are (an address put on the test list has no place)."""
+    found = (Subscription.objects.filter(agency_id=agency_id, test_list=True, status=Subscription.Status.ACTIVE)
+             .order_by("id").values_list("id", flat=True))
+    return np.fromiter(found, dtype=np.int64)
+
+
 def alert_matches(alert: Alert, *, snapshot: Snapshot | None = None) -> np.ndarray:
-    """Sorted ids of the active subscriptions an alert reaches (on this process's index, caught up first)."""
+    """Sorted ids of the active subscriptions an alert reaches (on this process's index, caught up first);
+    for a drill or a test, the agency's whole test list, whatever its area."""
+    if alert.is_drill:
+        return drill_recipients(alert.agency_id)
     snapshot = snapshot if snapshot is not None else subscription_index().fresh()
     return snapshot.match(alert_query(alert))
 

@@ -66,6 +66,15 @@ def destination_check(url: str) -> None:
             raise ChannelGone(f"{parts.hostname} resolves to a non-public address")
 
 
+class _NoRedirectSession(requests.Session):
+    """A session that never follows a redirect, whatever its caller asks: `destination_check` vetted the
+    address we were given, not whatever a 307 or 308 points to next."""
+
+    def request(self, method, url, *args, **kwargs):
+        kwargs["allow_redirects"] = False
+        return super().request(method, url, *args, **kwargs)
+
+
 def message_id(delivery: Delivery) -> str:
     """The Message-ID of a delivery's email: the same on every attempt, so a repeat is recognisable."""
     domain = urlparse(settings.SITE_URL).hostname or "localhost"
@@ -110,7 +119,8 @@ def send_email(*, delivery: Delivery, message: Message, connection=None) -> None
 
 
 def send_web_push(*, delivery: Delivery, message: Message) -> None:
-    """An encrypted push (aes128gcm) to the browser's push service, signed with the VAPID key."""
+    """An encrypted push (aes128gcm) to the browser's push service, signed with the VAPID key. A redirect
+    is never followed (it fails the attempt), as for a webhook."""
     from pywebpush import WebPushException, webpush
 
     from safecommons.alerts.push_keys import vapid_private_key
@@ -119,14 +129,17 @@ def send_web_push(*, delivery: Delivery, message: Message) -> None:
     destination_check(target.address)
     payload = json.dumps({"title": message.subject, "body": message.short, "url": message.url})
     try:
-        webpush(subscription_info={"endpoint": target.address, "keys": target.push_keys}, data=payload,
-                vapid_private_key=vapid_private_key(), vapid_claims={"sub": settings.VAPID_CONTACT},
-                ttl=PUSH_TTL_SECONDS, timeout=HTTP_TIMEOUT_SECONDS,
-                headers={"Urgency": "high", "Topic": f"d{delivery.pk}"})
+        with _NoRedirectSession() as session:
+            webpush(subscription_info={"endpoint": target.address, "keys": target.push_keys}, data=payload,
+                    vapid_private_key=vapid_private_key(), vapid_claims={"sub": settings.VAPID_CONTACT},
+                    ttl=PUSH_TTL_SECONDS, timeout=HTTP_TIMEOUT_SECONDS, requests_session=session,
+                    headers={"Urgency": "high", "Topic": f"d{delivery.pk}"})
     except WebPushException as exc:
         status = getattr(exc.response, "status_code", None)
         if status in (404, 410):
             raise ChannelGone(f"push subscription gone ({status})") from exc
+        if status is not None and 300 <= status < 400:
+            raise DeliveryFailed(f"push service answered a redirect ({status}); redirects are not followed") from exc
         raise DeliveryFailed(f"push service refused: {status or exc}") from exc
     except requests.RequestException as exc:
         raise DeliveryFailed(f"push service unreachable: {exc}") from exc

@@ -70,20 +70,30 @@ def newsletter_fanout_queue(*, newsletter: Newsletter) -> None:
     enqueue_with_transaction(newsletter_fanout, newsletter.pk)
 
 
+def _id_filter(column: str, ids) -> tuple[str, object]:
+    """`column` is one of `ids`, as SQL and its one parameter."""
+    ids = [int(i) for i in ids]
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s::bigint[])", ids
+    return f"{column} IN (SELECT value FROM json_each(%s))", json.dumps(ids)  # noqa: S608 (a column we name)
+
+
 def _insert_deliveries(*, owner_column: str, owner_id: int, agency_id: int, subscription_ids, now: datetime,
-                       topic_bit: int, test_list_only: bool = False, organisations_only: bool = False) -> None:
+                       topic_bit: int, test_list_only: bool = False,
+                       organisation_ids: set[int] | None = None) -> None:
     """One INSERT ... SELECT of a pending Delivery per active, usable channel of the given subscriptions,
     re-checking in the database what the index decided on (it may be a moment stale): status, agency, topic,
-    and for a drill the test list, for a restricted alert an organisation. Rows already there stay as they
-    are (ON CONFLICT DO NOTHING on the unique (owner, channel) index): running it twice adds nothing."""
+    and for a drill the test list, for a restricted alert an organisation among `organisation_ids`. Rows
+    already there stay as they are (ON CONFLICT DO NOTHING on the unique (owner, channel) index): running it
+    twice adds nothing."""
     table, channels, subscriptions = (Delivery._meta.db_table, SubscriptionChannel._meta.db_table,
                                       Subscription._meta.db_table)
     other = "newsletter_id" if owner_column == "alert_id" else "alert_id"
-    ids = [int(i) for i in subscription_ids]
-    if connection.vendor == "postgresql":
-        id_filter, id_param = "s.id = ANY(%s::bigint[])", ids
-    else:
-        id_filter, id_param = "s.id IN (SELECT value FROM json_each(%s))", json.dumps(ids)
+    id_filter, id_param = _id_filter("s.id", subscription_ids)
+    organisation_filter, organisation_param = "", []
+    if organisation_ids is not None:
+        organisation_filter, parameter = _id_filter("s.organisation_id", organisation_ids)
+        organisation_filter, organisation_param = f"AND {organisation_filter} ", [parameter]
     sql = (f"INSERT INTO {table} ({owner_column}, {other}, target_id, channel, status, attempts, next_attempt_at, "  # noqa: S608 (names from the models)
            f"lease_until, last_error, delivered_at) "
            f"SELECT %s, NULL, c.id, c.channel, %s, 0, %s, NULL, '', NULL "
@@ -91,12 +101,12 @@ def _insert_deliveries(*, owner_column: str, owner_id: int, agency_id: int, subs
            f"WHERE {id_filter} AND s.status = %s AND s.agency_id = %s AND (s.topic_mask & %s) <> 0 AND c.active "
            f"AND (c.confirmed_at IS NOT NULL OR c.channel NOT IN (%s, %s)) "
            f"{'AND s.test_list ' if test_list_only else ''}"
-           f"{'AND s.organisation_id IS NOT NULL ' if organisations_only else ''}"
+           f"{organisation_filter}"
            f"ON CONFLICT DO NOTHING")
     with connection.cursor() as cursor:
         cursor.execute(sql, [owner_id, Delivery.Status.PENDING, connection.ops.adapt_datetimefield_value(now),
                              id_param, Subscription.Status.ACTIVE, agency_id, topic_bit, Channel.EMAIL,
-                             Channel.SMS])
+                             Channel.SMS, *organisation_param])
 
 
 def _queue_pending_sends(deliveries) -> int:
@@ -120,26 +130,45 @@ def alert_fanout_run(*, alert_id: int) -> int:
     if alert.fanout == Alert.Fanout.NOT_STARTED:
         Alert.objects.filter(pk=alert.pk, fanout=Alert.Fanout.NOT_STARTED).update(fanout=Alert.Fanout.RUNNING,
                                                                                    updated_at=timezone.now())
-    matched = alert_matches(alert)
+    matched = alert_matches(alert)  # a drill or a test: the agency's whole test list
     if alert.references_id is not None:
         matched = np.union1d(matched, _reached_by_earlier_messages(alert))
+    organisations = None
+    if alert.scope == Alert.Scope.RESTRICTED and not alert.is_drill:
+        organisations = restricted_alert_organisations(alert)
+        matched = np.fromiter(Subscription.objects.filter(pk__in=matched.tolist(), organisation_id__in=organisations)
+                              .order_by("id").values_list("id", flat=True), dtype=np.int64)
     with transaction.atomic():
         _insert_deliveries(owner_column="alert_id", owner_id=alert.pk, agency_id=alert.agency_id,
                            subscription_ids=matched, now=timezone.now(), topic_bit=TOPIC_BITS[alert.topic],
-                           test_list_only=alert.is_drill, organisations_only=alert.scope == Alert.Scope.RESTRICTED)
+                           test_list_only=alert.is_drill, organisation_ids=organisations)
         _crash_point("fanout")
         Alert.objects.filter(pk=alert.pk).update(fanout=Alert.Fanout.DONE, matched=int(matched.size),
                                                  updated_at=timezone.now())
         return _queue_pending_sends(Delivery.objects.filter(alert=alert))
 
 
+def restricted_alert_organisations(alert: Alert) -> set[int]:
+    """The organisations whose subscriptions a restricted alert may reach: its agency and every organisation
+    party to a signed agreement in force with it (the rule `alert.view_restricted` reads by)."""
+    from safecommons.partners.selectors import partners_in_force_with
+
+    return partners_in_force_with({alert.agency_id}) | {alert.agency_id}
+
+
+def _chain(alert: Alert) -> list[Alert]:
+    """The messages an update or cancellation follows up, nearest first (at most 100)."""
+    earlier, reference = [], alert.references
+    while reference is not None and len(earlier) < 100:
+        earlier.append(reference)
+        reference = reference.references
+    return earlier
+
+
 def _reached_by_earlier_messages(alert: Alert) -> np.ndarray:
     """Subscriptions an earlier message of the chain was delivered to: an update or cancellation must reach
     everyone who heard the original, even when its area shrank or moved."""
-    earlier, reference = [], alert.references
-    while reference is not None and len(earlier) < 100:
-        earlier.append(reference.pk)
-        reference = reference.references
+    earlier = [message.pk for message in _chain(alert)]
     reached = (Delivery.objects.filter(alert_id__in=earlier, status=Delivery.Status.DELIVERED)
                .values_list("target__subscription_id", flat=True).distinct())
     return np.fromiter(reached, dtype=np.int64)
@@ -193,6 +222,15 @@ def delivery_claim(*, delivery_id: int, now: datetime) -> datetime | None:
     return lease if claimed else None
 
 
+def delivery_give_up_if_spent(*, delivery_id: int, now: datetime) -> bool:
+    """Fail a due row that already used ALERT_MAX_ATTEMPTS attempts instead of claiming it again: one whose
+    every attempt killed its worker (so no failure was ever recorded) would otherwise be retried for ever."""
+    limit = settings.ALERT_MAX_ATTEMPTS
+    return bool(Delivery.objects.filter(_due(now), pk=delivery_id, attempts__gte=limit).update(
+        status=Delivery.Status.FAILED, lease_until=None, next_attempt_at=None,
+        last_error=f"gave up after {limit} attempts"))
+
+
 def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff: ALERT_RETRY_SECONDS × 2^(attempts-1), plus up to 10 % jitter."""
     seconds = settings.ALERT_RETRY_SECONDS * 2 ** max(attempts - 1, 0)
@@ -221,7 +259,31 @@ def quiet_hours_end(subscription: Subscription, now: datetime) -> datetime | Non
     return datetime.combine(end_day, end, tzinfo=zone).astimezone(timezone.get_current_timezone())
 
 
-def _skip_reason(delivery: Delivery, now: datetime, cancelled: dict[int, bool]) -> str:
+@dataclass
+class _AlertFacts:
+    """What the sending loop asks about an alert, read once per batch."""
+
+    cancelled: bool
+    superseded: bool
+    severe_chain: bool
+    organisations: set[int] | None  # restricted: who may receive it now
+
+
+def _alert_facts(alert: Alert, known: dict[int, _AlertFacts]) -> _AlertFacts:
+    if alert.pk not in known:
+        follow_ups = set(Alert.objects.filter(references_id=alert.pk, state=Alert.State.PUBLISHED)
+                         .values_list("msg_type", flat=True))
+        known[alert.pk] = _AlertFacts(
+            cancelled=Alert.MsgType.CANCEL in follow_ups, superseded=Alert.MsgType.UPDATE in follow_ups,
+            # A follow-up of a severe alert comes through quiet hours as the alert did: an all-clear must not
+            # wait for the morning after the warning woke them.
+            severe_chain=any(m.severity in QUIET_HOURS_OVERRIDE for m in [alert, *_chain(alert)]),
+            organisations=(restricted_alert_organisations(alert)
+                           if alert.scope == Alert.Scope.RESTRICTED and not alert.is_drill else None))
+    return known[alert.pk]
+
+
+def _skip_reason(delivery: Delivery, now: datetime, known: dict[int, _AlertFacts]) -> str:
     target = delivery.target
     if not target.active or target.subscription.status != Subscription.Status.ACTIVE:
         return "the subscription or channel ended before sending"
@@ -229,11 +291,13 @@ def _skip_reason(delivery: Delivery, now: datetime, cancelled: dict[int, bool]) 
     if alert is not None:
         if alert.expires is not None and alert.expires <= now:
             return "the alert expired before it could be sent"
-        if alert.pk not in cancelled:
-            cancelled[alert.pk] = Alert.objects.filter(references_id=alert.pk, msg_type=Alert.MsgType.CANCEL,
-                                                       state=Alert.State.PUBLISHED).exists()
-        if cancelled[alert.pk]:
+        facts = _alert_facts(alert, known)
+        if facts.cancelled:
             return "the alert was cancelled before it could be sent"
+        if facts.superseded:
+            return "the alert was superseded by an update before it could be sent"
+        if facts.organisations is not None and target.subscription.organisation_id not in facts.organisations:
+            return "no agreement in force with the agency any more: a restricted alert is not sent"
     return ""
 
 
@@ -277,7 +341,7 @@ def delivery_send_batch_run(*, delivery_ids: list[int]) -> SendReport:
     """Claim, send and mark each of the given deliveries that is due; retries are queued with backoff."""
     from safecommons.alerts.tasks import delivery_send_batch
 
-    report, messages, cancelled = SendReport(), {}, {}
+    report, messages, known = SendReport(), {}, {}
     # Only the rows due now: a batch queued again by the sweep (or twice) passes over the others cheaply.
     rows = list(Delivery.objects.filter(_due(timezone.now()), pk__in=delivery_ids).order_by("id")
                 .select_related("target__subscription__agency", "alert", "newsletter__area"))
@@ -287,17 +351,20 @@ def delivery_send_batch_run(*, delivery_ids: list[int]) -> SendReport:
     try:
         for delivery in rows:
             now = timezone.now()
+            if delivery_give_up_if_spent(delivery_id=delivery.pk, now=now):
+                report.failed.append(delivery.pk)
+                continue
             lease = delivery_claim(delivery_id=delivery.pk, now=now)
             if lease is None:
                 report.not_claimed.append(delivery.pk)
                 continue
             attempts = Delivery.objects.values_list("attempts", flat=True).get(pk=delivery.pk)
-            reason = _skip_reason(delivery, now, cancelled)
+            reason = _skip_reason(delivery, now, known)
             if reason:
                 _finish(delivery.pk, lease, status=Delivery.Status.SKIPPED, last_error=reason, lease_until=None)
                 report.skipped.append(delivery.pk)
                 continue
-            severe = delivery.alert is not None and delivery.alert.severity in QUIET_HOURS_OVERRIDE
+            severe = delivery.alert is not None and _alert_facts(delivery.alert, known).severe_chain
             quiet_until = (quiet_hours_end(delivery.target.subscription, now)
                            if delivery.channel in QUIET_HOURS_CHANNELS and not severe else None)
             if quiet_until is not None:
@@ -370,5 +437,5 @@ def deliveries_sweep(*, now: datetime | None = None) -> dict[str, int]:
 
 
 __all__ = ["alert_fanout_queue", "alert_fanout_run", "newsletter_fanout_queue", "newsletter_fanout_run",
-           "delivery_send_batch_run", "delivery_claim", "deliveries_sweep", "quiet_hours_end", "retry_delay",
-           "SendReport"]
+           "delivery_send_batch_run", "delivery_claim", "delivery_give_up_if_spent", "restricted_alert_organisations",
+           "deliveries_sweep", "quiet_hours_end", "retry_delay", "SendReport"]

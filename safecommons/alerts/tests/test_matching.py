@@ -49,9 +49,10 @@ def test_a_subscriber_near_the_alert_matches_and_one_far_away_does_not(agency):
 
 
 def test_a_disk_that_only_reaches_into_the_area_matches(agency):
-    # 1.6 km from the centre: outside the 1 km circle, but its 1 km disk reaches in.
+    # 1.6 km from the centre: outside the 1 km circle, but its 1 km disk reaches in. 2.2 km away, 250 m
+    # (and the cell margin) falls short.
     reaching = SubscriptionFactory(agency=agency, lat=44.9194, lon=-93.295, radius_m=1000)
-    SubscriptionFactory(agency=agency, lat=44.9194, lon=-93.295, radius_m=250)
+    SubscriptionFactory(agency=agency, lat=44.9248, lon=-93.295, radius_m=250)
     assert ids(alert_matches(published(agency=agency))) == {reaching.pk}
 
 
