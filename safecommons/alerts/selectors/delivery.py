@@ -40,6 +40,8 @@ class DeliveryReport:
     total: ChannelStats
     opt_outs_whole: int  # whole subscriptions ended after this alert (no channel named)
     done: bool  # nothing left to send
+    # The commonest reasons rows failed, wait for a retry or were not sent: (channel label, reason, rows).
+    problems: list[tuple[str, str, int]] = field(default_factory=list)
 
 
 def alert_delivery_alert(*, actor: Actor, alert_id: int) -> Alert:
@@ -81,8 +83,12 @@ def alert_delivery_report(*, actor: Actor, alert: Alert) -> DeliveryReport:
     total = ChannelStats(channel="", label="", **{name: sum(getattr(c, name) for c in channels) for name in
                                                   ("queued", "attempted", "delivered", "failed", "pending",
                                                    "skipped", "opt_outs")})
+    labels = {channel.value: str(channel.label) for channel in Channel}
+    problems = [(labels.get(row["channel"], row["channel"]), row["last_error"], row["n"]) for row in
+                Delivery.objects.filter(alert=alert).exclude(last_error="").order_by().values("channel", "last_error")
+                .annotate(n=Count("id")).order_by("-n")[:5]]
     return DeliveryReport(alert=alert, matched=alert.matched, channels=channels, total=total, opt_outs_whole=whole,
-                          done=alert.fanout == Alert.Fanout.DONE and total.pending == 0)
+                          done=alert.fanout == Alert.Fanout.DONE and total.pending == 0, problems=problems)
 
 
 @dataclass(frozen=True)

@@ -96,3 +96,9 @@ def test_nobody_signed_in_is_sent_to_sign_in_or_refused(client, sent):
 
 def test_an_unknown_alert_is_not_found(client_for, people):
     assert client_for(people[Role.OFFICER]).get("/api/alerts/staff/alerts/999999/delivery").status_code == 404
+
+
+def test_the_delivery_page_says_why_deliveries_failed_or_wait(client_for, people, sent):
+    Delivery.objects.filter(alert=sent, status=Delivery.Status.FAILED).update(last_error="webhook answered 500")
+    page = client_for(people[Role.OFFICER]).get(reverse("alerts:alert_delivery", args=[sent.pk])).content.decode()
+    assert 'id="delivery-problems"' in page and "webhook answered 500" in page
