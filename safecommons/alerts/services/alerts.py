@@ -345,9 +345,10 @@ def _publish(actor: Actor, alert: Alert, *, approved: bool) -> None:
 
 
 def _queue_fanout(alert: Alert) -> None:
-    from safecommons.alerts.services.outbox import alert_fanout_queue
+    """The deliveries are written in the transaction that publishes (the outbox, with its send tasks)."""
+    from safecommons.alerts.services.outbox import alert_deliveries_write
 
-    alert_fanout_queue(alert=alert)
+    alert_deliveries_write(alert=alert)
 
 
 def alert_needs_approval(alert: Alert) -> bool:

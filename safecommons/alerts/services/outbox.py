@@ -56,6 +56,13 @@ CRASH_AFTER_SENDS_ENV = "SAFECOMMONS_ALERTS_CRASH_AFTER_SENDS"
 
 # --- Fan-out -------------------------------------------------------------------------------------------------
 
+def alert_deliveries_write(*, alert: Alert) -> int:
+    """Match a just-published alert and write its deliveries inside the caller's (publishing) transaction,
+    with their send tasks: an alert is never published without its outbox, nor its outbox without the alert.
+    Returns the number of deliveries queued."""
+    return alert_fanout_run(alert_id=alert.pk)
+
+
 def alert_fanout_queue(*, alert: Alert) -> None:
     """Queue the fan-out of a published alert; call it inside the transaction that publishes."""
     from safecommons.alerts.tasks import alert_fanout
@@ -436,6 +443,7 @@ def deliveries_sweep(*, now: datetime | None = None) -> dict[str, int]:
     return {"fanouts": len(stalled), "deliveries": len(ids)}
 
 
-__all__ = ["alert_fanout_queue", "alert_fanout_run", "newsletter_fanout_queue", "newsletter_fanout_run",
+__all__ = ["alert_deliveries_write", "alert_fanout_queue", "alert_fanout_run", "newsletter_fanout_queue",
+           "newsletter_fanout_run",
            "delivery_send_batch_run", "delivery_claim", "delivery_give_up_if_spent", "restricted_alert_organisations",
            "deliveries_sweep", "quiet_hours_end", "retry_delay", "SendReport"]

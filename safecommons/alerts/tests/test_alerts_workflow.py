@@ -271,10 +271,27 @@ def test_the_staff_lists_split_drafts_what_awaits_me_and_published(people, agenc
     assert officer_lists.awaiting_me == [] and officer_lists.pending == [waiting]
 
 
-def test_publishing_queues_the_real_fanout_in_the_same_transaction(people, agency, monkeypatch):
-    monkeypatch.undo()  # the outbox's own alert_fanout_queue, not the recorder
-    alert = published(people, agency)
+def test_publishing_writes_the_deliveries_in_the_same_transaction(people, agency, monkeypatch):
+    from safecommons.alerts.models import Delivery
+    from safecommons.alerts.tests.factories import ChannelFactory, SubscriptionFactory
+
+    monkeypatch.undo()  # the outbox's own writing, not the recorder
+    target = ChannelFactory(subscription=SubscriptionFactory(agency=agency, lat=44.905, lon=-93.295))
+    alert = published(people, agency, circles=[{"lat": 44.905, "lon": -93.295, "radius_m": 500}])
     assert alert.state == Alert.State.PUBLISHED and alert.sent_at is not None
+    [delivery] = Delivery.objects.filter(alert=alert)
+    assert delivery.target == target and delivery.status == Delivery.Status.PENDING
+
+    def broken(**_kwargs):
+        raise RuntimeError("the outbox could not be written")
+
+    monkeypatch.setattr("safecommons.alerts.services.outbox.alert_fanout_run", broken)
+    waiting = composed(people, agency, Role.LIAISON)
+    alert_services.alert_submit(actor=actor(people, Role.LIAISON), alert=waiting)
+    with pytest.raises(RuntimeError):
+        alert_services.alert_approve(actor=actor(people, Role.SUPERVISOR), alert=waiting)
+    waiting.refresh_from_db()
+    assert waiting.state == Alert.State.PENDING  # not published without its deliveries
 
 
 def test_an_update_that_changes_the_english_words_but_not_the_spanish_is_refused(people, agency):
