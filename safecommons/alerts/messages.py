@@ -75,14 +75,18 @@ def alert_message(alert, language: str) -> Message:
     with translation.override(language):
         info = alert_info_for(alert, language)
         prefix = drill_prefix(alert)
-        url = public_url(alert)
+        # A drill or test has no public page (it never reaches the public): its messages carry no link.
+        url = "" if alert.is_drill else public_url(alert)
         headline = info.headline if info else alert.event
-        # A cancellation's headline already starts "Cancelled: " (services/alerts.py alert_cancel).
+        # A cancellation's headline already starts "Cancelled: " (services/alerts.py alert_cancel); staff
+        # often start an update's headline with "Update:" themselves.
         update = {"Update": translation.gettext("Update: ")}.get(alert.msg_type, "")
+        if update and headline.casefold().startswith(update.strip().casefold()):
+            update = ""
         subject = f"{prefix}{update}{headline}"
         context = {"alert": alert, "info": info, "prefix": prefix, "subject": subject, "url": url,
                    "headline": headline, "platform_name": settings.PLATFORM_NAME, "language": language}
         text = render_to_string("alerts/email/alert.txt", context)
         html = render_to_string("alerts/email/alert.html", context)
-        short = f"{_fit(subject, SHORT_LIMIT - len(url) - 1)} {url}"
+        short = f"{_fit(subject, SHORT_LIMIT - len(url) - 1)} {url}" if url else _fit(subject, SHORT_LIMIT)
     return Message(subject=subject, text=text, html=html, short=short, url=url)

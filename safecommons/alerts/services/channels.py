@@ -108,6 +108,7 @@ def send_email(*, delivery: Delivery, message: Message, connection=None) -> None
         headers={"Message-ID": message_id(delivery),
                  "List-Unsubscribe": f"<{links.unsubscribe_url(target)}>",
                  "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                 "Content-Language": target.subscription.language,
                  "Auto-Submitted": "auto-generated"})
     email.attach_alternative(html, "text/html")
     try:

@@ -225,9 +225,10 @@ def subscription_create(*, actor: Actor, data: SubscriptionInput, organisation: 
     webhook channels start at once. The subscription is active when one of its channels is confirmed.
 
     Without an account, a client (`client_key`, the keyed hash of its network from tips/throttle.py) may
-    subscribe ALERT_SUBSCRIPTIONS_PER_HOUR times an hour, so the form cannot be used to flood strangers."""
-    if actor.is_anonymous and client_key and (
-            throttle.hit("alerts-subscribe", client_key) > settings.ALERT_SUBSCRIPTIONS_PER_HOUR):
+    subscribe ALERT_SUBSCRIPTIONS_PER_HOUR times an hour, so the form cannot be used to flood strangers
+    (only subscriptions made count: a form sent back with a mistake does not)."""
+    counted = actor.is_anonymous and bool(client_key)
+    if counted and throttle.hits("alerts-subscribe", client_key) >= settings.ALERT_SUBSCRIPTIONS_PER_HOUR:
         raise Throttled(_("Too many subscriptions from your network in the last hour. Please try again later."))
     if organisation is not None:
         require(actor, "subscription.organisation", organisation)
@@ -256,6 +257,8 @@ def subscription_create(*, actor: Actor, data: SubscriptionInput, organisation: 
     if not subscription.channels.filter(active=True).exists():
         raise Refused(_("Choose at least one way to reach you: email, push, SMS or a webhook."))
     _status_refresh(subscription)
+    if counted:
+        throttle.hit("alerts-subscribe", client_key)
     return SubscriptionCreated(subscription=subscription, webhook_secret=secret, email_pending=email_pending)
 
 
@@ -494,8 +497,9 @@ def subscription_manage_link_email_send(*, channel_id: int) -> bool:
 
 
 def _last_alert_delivered(subscription: Subscription):
-    delivery = (Delivery.objects.filter(target__subscription=subscription, alert__isnull=False,
-                                        status=Delivery.Status.DELIVERED)
+    """The alert an opt-out follows: the last message delivered, when that message was an alert (after a
+    newsletter, the opt-out is not any alert's doing)."""
+    delivery = (Delivery.objects.filter(target__subscription=subscription, status=Delivery.Status.DELIVERED)
                 .order_by("-delivered_at", "-pk").select_related("alert").first())
     return delivery.alert if delivery is not None else None
 

@@ -469,3 +469,11 @@ def test_the_mail_server_timeout_is_set_below_the_lease_and_a_stalled_server_is_
         assert send_all(alert).as_dict()["retrying"] == 1
         assert clock.monotonic() - started < 10
     assert Delivery.objects.get().status == Delivery.Status.PENDING
+
+
+def test_a_drills_messages_carry_no_link_to_a_page_the_public_never_sees(agency):
+    from safecommons.alerts.messages import alert_message
+
+    message = alert_message(published(agency, cap_status=Alert.CapStatus.EXERCISE), "en")
+    assert message.url == "" and "/alerts/" not in message.text and "/alerts/" not in message.short
+    assert message.subject.startswith("DRILL")

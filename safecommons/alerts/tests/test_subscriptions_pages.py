@@ -284,6 +284,8 @@ def test_one_network_cannot_flood_strangers_with_subscriptions(client, settings,
     settings.ALERT_SUBSCRIPTIONS_PER_HOUR = 2
     form = {"address": "", "lat": "44.905", "lon": "-93.295", "radius_m": "500", "topics": ["crime"],
             "language": "en"}
+    mistakes = [client.post(reverse("alerts:subscribe"), {**form, "topics": []}).status_code for _ in range(3)]
+    assert mistakes == [400, 400, 400]  # a form sent back with a mistake does not count
     answers = [client.post(reverse("alerts:subscribe"), {**form, "email": f"stranger{n}@mail.example"}).status_code
                for n in range(3)]
     assert answers == [201, 201, 429]

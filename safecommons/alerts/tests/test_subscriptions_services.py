@@ -315,3 +315,21 @@ def test_a_place_outside_the_agencys_jurisdiction_is_refused(agency):
     assert create(agency, latitude=44.905, longitude=-93.295).agency == agency
     with pytest.raises(Refused, match="No police agency"):
         create(agency, latitude=10.0, longitude=10.0)
+
+
+def test_an_opt_out_after_a_newsletter_is_not_blamed_on_the_alert_before_it(agency):
+    from safecommons.alerts.models import Newsletter
+    from safecommons.places.tests.factories import AreaFactory as Areas
+
+    subscription = SubscriptionFactory(agency=agency)
+    email = ChannelFactory(subscription=subscription)
+    now = timezone.now()
+    Delivery.objects.create(alert=AlertFactory(agency=agency), target=email, channel=Channel.EMAIL,
+                            status=Delivery.Status.DELIVERED, delivered_at=now - timedelta(days=3))
+    issue = Newsletter.objects.create(agency=agency, area=Areas(agency=agency), period=Newsletter.Period.WEEKLY,
+                                      period_start=now.date() - timedelta(days=14),
+                                      period_end=now.date() - timedelta(days=8), state=Newsletter.State.SENT)
+    Delivery.objects.create(newsletter=issue, target=email, channel=Channel.EMAIL, status=Delivery.Status.DELIVERED,
+                            delivered_at=now - timedelta(hours=1))
+    services.subscription_unsubscribe(target=email, one_click=True)
+    assert OptOut.objects.get().after_alert is None
