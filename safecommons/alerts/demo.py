@@ -85,7 +85,7 @@ def demo_alerts_load(city):
     alert_services.alert_approve(actor=supervisor, alert=published)
 
     waiting = alert_services.alert_compose(actor=officer, agency=agency, draft=alert_services.AlertDraft(
-        event="Road closure", topic=Topic.TRAFFIC, area_description=f"{neighborhood.name}",
+        event="Road closure", topic=Topic.TRAFFIC, area_description="Oak St, 100 to 400 blocks",
         urgency=Urgency.FUTURE, severity=Severity.MINOR, onset=now + timedelta(days=1),
         expires=now + timedelta(days=2), area_ids=[neighborhood.pk],
         infos={"en": words("Oak St closed tomorrow for water main work",
@@ -96,8 +96,8 @@ def demo_alerts_load(city):
 
     drill = alert_services.alert_compose(actor=liaison, agency=agency, draft=alert_services.AlertDraft(
         event="Shelter-in-place drill", topic=Topic.EMERGENCY, cap_status=Alert.CapStatus.EXERCISE,
-        area_description="All of Riverton", urgency=Urgency.IMMEDIATE, severity=Severity.SEVERE,
-        onset=now, expires=now + timedelta(hours=2), area_ids=[neighborhood.pk],
+        area_description="Around Oak St", urgency=Urgency.IMMEDIATE, severity=Severity.SEVERE,
+        onset=now, expires=now + timedelta(hours=2), circles=[{"lat": lat, "lon": lon, "radius_m": 1500}],
         infos={"en": words("Drill: shelter in place", "This is a drill of the shelter-in-place alert.",
                            "No action needed.")}))
     alert_services.alert_submit(actor=liaison, alert=drill)  # a drill goes out at once, to the test list only

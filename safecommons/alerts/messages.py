@@ -18,8 +18,9 @@ class Message:
 SHORT_LIMIT = 280
 
 
-def public_url(alert) -> str:
-    """The absolute address of an alert's public page (a drill's page is for staff, but the link is the same)."""
+def public_url(alert, language: str = "") -> str:
+    """The absolute address of an alert's public page; in a message to a reader of another language than
+    the site's default, the page is asked for in theirs (`?lang=`)."""
     from django.conf import settings
     from django.urls import NoReverseMatch, reverse
 
@@ -27,6 +28,8 @@ def public_url(alert) -> str:
         path = reverse("alerts:public_detail", args=[alert.identifier])
     except NoReverseMatch:  # the public pages not mounted (a trimmed URL configuration)
         path = f"/alerts/{alert.identifier}/"
+    if language and language != settings.LANGUAGE_CODE:
+        path += f"?lang={language}"
     return f"{settings.SITE_URL}{path}"
 
 
@@ -76,7 +79,7 @@ def alert_message(alert, language: str) -> Message:
         info = alert_info_for(alert, language)
         prefix = drill_prefix(alert)
         # A drill or test has no public page (it never reaches the public): its messages carry no link.
-        url = "" if alert.is_drill else public_url(alert)
+        url = "" if alert.is_drill else public_url(alert, language)
         headline = info.headline if info else alert.event
         # A cancellation's headline already starts "Cancelled: " (services/alerts.py alert_cancel); staff
         # often start an update's headline with "Update:" themselves.

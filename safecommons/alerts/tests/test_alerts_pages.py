@@ -265,3 +265,16 @@ def test_the_api_composes_submits_and_the_composer_cannot_approve(people, agency
     bad = officer.post("/api/alerts/alerts", json.dumps({**body, "polygons": [], "circles": []}),
                        content_type="application/json")
     assert bad.status_code == 400 and "area" in bad.json()["detail"]
+
+
+def test_the_link_in_a_spanish_message_opens_the_page_in_spanish(client, people, agency):
+    from urllib.parse import urlsplit
+
+    from safecommons.alerts.messages import alert_message
+
+    alert = make(people, agency)
+    url = urlsplit(alert_message(alert, "es").url)
+    assert url.query == "lang=es"
+    page = client.get(f"{url.path}?{url.query}")
+    assert page.status_code == 200 and '<html lang="es"' in page.content.decode()
+    assert '<html lang="en"' in client.get(url.path).content.decode()

@@ -4,6 +4,7 @@ alerts (/alerts/feed.atom). A drill, a test, a draft or (to the public) a restri
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -33,6 +34,10 @@ def current(request):
 
 def detail(request, identifier: str):
     alert = alert_selectors.alert_public_get(actor=actor_for_user(request.user), identifier=identifier)
+    asked = request.GET.get("lang", "")
+    if asked in dict(settings.LANGUAGES):  # the link in a message speaks the subscriber's language
+        translation.activate(asked)
+        request.LANGUAGE_CODE = asked
     return render(request, "alerts/alert_detail.html", _detail_context(request, alert))
 
 
