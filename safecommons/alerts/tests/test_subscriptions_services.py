@@ -333,3 +333,18 @@ def test_an_opt_out_after_a_newsletter_is_not_blamed_on_the_alert_before_it(agen
                             delivered_at=now - timedelta(hours=1))
     services.subscription_unsubscribe(target=email, one_click=True)
     assert OptOut.objects.get().after_alert is None
+
+
+def test_a_new_link_for_a_subscription_still_waiting_sends_a_new_confirmation(agency, smtp_server,
+                                                                              django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription = create(agency, email="late@mail.example")
+    [first] = smtp_server.to("late@mail.example")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.subscription_links_rotate(subscription=subscription)
+    [_, second] = smtp_server.to("late@mail.example")
+    [link] = re.findall(r"https?://\S+/alerts/confirm/\S+/", second.get_body(preferencelist=("plain",)).get_content())
+    channel = links.confirm_target(link.rstrip("/").rsplit("/", 1)[1])
+    services.subscription_confirm(channel=channel)
+    subscription.refresh_from_db()
+    assert subscription.status == Subscription.Status.ACTIVE
