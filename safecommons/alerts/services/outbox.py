@@ -222,9 +222,9 @@ def _due(now: datetime) -> Q:
 
 def delivery_claim(*, delivery_id: int, now: datetime) -> datetime | None:
     """Take a due row for this worker: one conditional UPDATE, so two workers never both get it. Returns the
-    lease's end, or None when the row is not due or another worker holds it."""
+    lease's end, or None when the row is not due, another worker holds it, or its attempts are used up."""
     lease = now + timedelta(seconds=settings.ALERT_LEASE_SECONDS)
-    claimed = Delivery.objects.filter(_due(now), pk=delivery_id).update(
+    claimed = Delivery.objects.filter(_due(now), pk=delivery_id, attempts__lt=settings.ALERT_MAX_ATTEMPTS).update(
         status=Delivery.Status.SENDING, lease_until=lease, attempts=F("attempts") + 1)
     return lease if claimed else None
 
@@ -358,12 +358,10 @@ def delivery_send_batch_run(*, delivery_ids: list[int]) -> SendReport:
     try:
         for delivery in rows:
             now = timezone.now()
-            if delivery_give_up_if_spent(delivery_id=delivery.pk, now=now):
-                report.failed.append(delivery.pk)
-                continue
             lease = delivery_claim(delivery_id=delivery.pk, now=now)
-            if lease is None:
-                report.not_claimed.append(delivery.pk)
+            if lease is None:  # rarely: taken by another worker, or out of attempts (then failed here)
+                spent = delivery_give_up_if_spent(delivery_id=delivery.pk, now=now)
+                (report.failed if spent else report.not_claimed).append(delivery.pk)
                 continue
             attempts = Delivery.objects.values_list("attempts", flat=True).get(pk=delivery.pk)
             reason = _skip_reason(delivery, now, known)
