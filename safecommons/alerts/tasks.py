@@ -1,4 +1,4 @@
-"""Background work of alerts: ids in, one service call each (services/outbox.py)."""
+"""Background work of alerts, subscriptions and newsletters: ids in, one service call each."""
 
 from django_tasks import task
 
@@ -33,3 +33,42 @@ def deliveries_sweep() -> dict[str, int]:
     from safecommons.alerts.services.outbox import deliveries_sweep as sweep
 
     return sweep()
+
+
+# --- Subscriptions: confirmation and new-link mail, the purge of requests never confirmed
+
+
+@task()
+def subscription_confirmation_email(channel_id: int) -> bool:
+    """Mail the double opt-in link to a new email address."""
+    from safecommons.alerts.services import subscriptions
+
+    return subscriptions.subscription_confirmation_email_send(channel_id=channel_id)
+
+
+@task()
+def subscription_manage_link_email(channel_id: int) -> bool:
+    """Mail a fresh manage link after the old links were revoked."""
+    from safecommons.alerts.services import subscriptions
+
+    return subscriptions.subscription_manage_link_email_send(channel_id=channel_id)
+
+
+@task()
+def subscriptions_purge_pending() -> int:
+    """Delete subscriptions nobody confirmed within 7 days."""
+    from safecommons.alerts.services import subscriptions
+
+    return subscriptions.subscriptions_purge_pending()
+
+
+# --- Newsletters: the scheduled drafts
+
+
+@task()
+def newsletters_prepare_due() -> list[int]:
+    """On the schedule: the drafts of the last week and month that have ended, for every neighborhood with a
+    newsletter subscriber (issues that exist are left alone); returns the ids of the drafts written."""
+    from safecommons.alerts.services.newsletters import newsletters_prepare_scheduled
+
+    return newsletters_prepare_scheduled()

@@ -27,10 +27,10 @@ SCHEDULE: dict[str, tuple[str, timedelta]] = {
     "cameras.evidence_rehash": ("safecommons.cameras.tasks.evidence_rehash", timedelta(days=1)),
     "cameras.evidence_uploads_abandon": ("safecommons.cameras.tasks.evidence_uploads_abandon", timedelta(hours=6)),
     "crimedata.imports_abandoned": ("safecommons.crimedata.tasks.crime_imports_abandoned", timedelta(minutes=15)),
-    "alerts.subscriptions_purge_pending": ("safecommons.alerts.tasks_subscriptions.subscriptions_purge_pending",
+    "alerts.subscriptions_purge_pending": ("safecommons.alerts.tasks.subscriptions_purge_pending",
                                            timedelta(hours=6)),
     # Prepares the week's drafts on Mondays and the month's on the 1st (catching up on a day missed).
-    "alerts.newsletters_prepare": ("safecommons.alerts.tasks_newsletters.newsletters_prepare_due", timedelta(hours=6)),
+    "alerts.newsletters_prepare": ("safecommons.alerts.tasks.newsletters_prepare_due", timedelta(hours=6)),
     "alerts.deliveries_sweep": ("safecommons.alerts.tasks.deliveries_sweep", timedelta(minutes=1)),
 }
 _NEVER = datetime(2000, 1, 1, tzinfo=UTC)

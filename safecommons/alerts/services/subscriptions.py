@@ -332,9 +332,9 @@ def _channel_set(subscription: Subscription, kind: str, address: str, *, confirm
 
 
 def _confirmation_queue(channel: SubscriptionChannel) -> None:
-    from safecommons.alerts import tasks_subscriptions
+    from safecommons.alerts import tasks
 
-    enqueue_with_transaction(tasks_subscriptions.subscription_confirmation_email, channel.pk)
+    enqueue_with_transaction(tasks.subscription_confirmation_email, channel.pk)
 
 
 def _status_refresh(subscription: Subscription) -> None:
@@ -468,14 +468,14 @@ def subscription_links_rotate(*, subscription: Subscription) -> Subscription:
     """"Send me a new link": a new manage key revokes every link sent before (confirm, manage, unsubscribe);
     the new manage link is mailed to the confirmed email address, if there is one, and an address or number
     still waiting for confirmation gets a new confirmation link (its old one was revoked too)."""
-    from safecommons.alerts import tasks_subscriptions
+    from safecommons.alerts import tasks
 
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
     subscription.manage_key = new_manage_key()
     subscription.save(update_fields=["manage_key", "updated_at"])
     email = subscription.channels.filter(channel=Channel.EMAIL, active=True, confirmed_at__isnull=False).first()
     if email is not None:
-        enqueue_with_transaction(tasks_subscriptions.subscription_manage_link_email, email.pk)
+        enqueue_with_transaction(tasks.subscription_manage_link_email, email.pk)
     for waiting in subscription.channels.filter(channel__in=CONFIRMED_BY_LINK, active=True, confirmed_at__isnull=True):
         _confirmation_queue(waiting)
     return subscription

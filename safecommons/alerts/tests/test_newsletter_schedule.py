@@ -10,7 +10,7 @@ from django.utils.module_loading import import_string
 
 from safecommons.alerts.models import Newsletter, Topic, topic_mask
 from safecommons.alerts.services.newsletters import newsletters_prepare_scheduled
-from safecommons.alerts.tasks_newsletters import newsletters_prepare_due
+from safecommons.alerts.tasks import newsletters_prepare_due
 from safecommons.alerts.tests.factories import SubscriptionFactory
 from safecommons.core.schedule import SCHEDULE
 from safecommons.places.tests.factories import AreaFactory
