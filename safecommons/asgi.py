@@ -2,10 +2,14 @@ import gc
 import os
 import warnings
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "safecommons.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from safecommons.core.httphandler import PooledASGIHandler  # noqa: E402  (needs Django set up first)
+
+django_asgi_app = PooledASGIHandler()
 # WhiteNoise hands static files over as synchronous iterators, which Django streams correctly under ASGI
 # but warns about on every file.
 warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous iterators")
@@ -49,7 +53,12 @@ if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # Everything imported so far lives as long as the process: the collector need not scan it again. Full
 # collections otherwise grow with every long-lived object and stall all live connections while they run.
+# They also come ten times less often than by default (after 100 collections of the middle generation,
+# not 10): with a thousand live connections one takes 100-180 ms here, and after a burst of connections
+# the default ran four of them, the last one seconds later, in the middle of the updates
+# (docs/benchmarks.md, "Fourth round").
 gc.freeze()
+gc.set_threshold(*gc.get_threshold()[:2], 100)
 
 application = ProtocolTypeRouter(
     {
@@ -57,3 +66,4 @@ application = ProtocolTypeRouter(
         "websocket": websockets,
     }
 )
+

@@ -146,16 +146,18 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Under ASGI every request runs in a thread of its own, so persistent connections (CONN_MAX_AGE) pile up
-    # until the server refuses more. A pool per process instead: DB_POOL_SIZE connections at most.
+    # Request threads come and go with the load (core/httphandler.py), so persistent connections (CONN_MAX_AGE)
+    # could pile up until the server refuses more. A pool per process instead: DB_POOL_SIZE connections at most.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1, "max_size": env_int("DB_POOL_SIZE", 10), "timeout": 30,
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the in-process worker write while pages read; IMMEDIATE avoids deadlocked upgrades.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # WAL lets the in-process worker write while pages read; IMMEDIATE avoids deadlocked upgrades. A request
+    # thread keeps its connection (the web server's threads live on, core/httphandler.py): opening one costs
+    # more than many a request.
+    DATABASES["default"]["CONN_MAX_AGE"] = None
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",
         "transaction_mode": "IMMEDIATE",

@@ -12,9 +12,10 @@ _held: sqlite3.Connection | None = None
 def sqlite_hold_open() -> None:
     """Keep one connection to the SQLite database open for the life of the process (the web server's).
 
-    Under ASGI each request opens its own connection and closes it at the end. SQLite, when the last
-    connection to a database in WAL mode closes, checkpoints the write-ahead log into the database and
-    deletes it, so without this every request that touched the database paid a checkpoint and a sync.
+    Request threads keep their connections (core/httphandler.py), but they come and go with the load, and
+    the embedded worker's close after each task. SQLite, when the last connection to a database in WAL mode
+    closes, checkpoints the write-ahead log into the database and deletes it: without this, that could
+    happen after any request or task that touched the database, a checkpoint and a sync each time.
     With a connection held, checkpoints happen as SQLite schedules them (every 1,000 pages written).
     In-memory databases (tests) are left alone."""
     global _held

@@ -1,0 +1,80 @@
+"""Django's HTTP side under ASGI, with request threads that live as long as the process.
+
+Django's own ASGI handler gives every request a new thread (a fresh `ThreadSensitiveContext`) and, when
+the request ends, starts one more thread to join it. It also runs the middleware in async mode, so a
+request whose middleware and view are synchronous crosses between the event loop and its thread several
+times. Measured in process here, that was 1-4 ms of every request, and a database connection opened and
+closed each time (Django's connections belong to a thread); see docs/architecture.md, "Serving".
+
+`PooledASGIHandler` keeps the rest of Django's handler (reading the body, signals, sending the response,
+the client going away) and changes two things:
+
+- a request runs on a thread taken from a set of idle ones, and the thread goes back when the request
+  ends. Nothing caps how many run at once: with none idle, a new thread is made, and threads beyond
+  `idle_max` end when their request does. A thread serves one request at a time, so what Django keeps
+  per thread (the database connection) is never shared by two requests;
+- the middleware chain and the view run synchronously, in one call on that thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.core.handlers import base
+from django.core.handlers.asgi import ASGIHandler
+from django.db import connections
+from django.http import FileResponse
+
+
+class PooledASGIHandler(ASGIHandler):
+    def __init__(self, *, idle_max: int = 16) -> None:
+        base.BaseHandler.__init__(self)
+        self.load_middleware(is_async=False)
+        self.idle_max = idle_max
+        self._idle: list[ThreadPoolExecutor] = []  # touched only on the event loop's thread
+        self.threads_made = 0
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        thread = self._take()
+        try:
+            async with ThreadSensitiveContext(executor=thread):
+                await self.handle(scope, receive, send)
+        except asyncio.CancelledError:
+            # The server cancelled the request (it is shutting down): its view may still be running on the
+            # thread, which therefore serves no other request and ends when the view does.
+            self._retire(thread)
+            raise
+        except BaseException:
+            self._give_back(thread)
+            raise
+        self._give_back(thread)
+
+    async def run_get_response(self, request):
+        response = await sync_to_async(self.get_response, thread_sensitive=True)(request)
+        response._handler_class = self.__class__
+        if isinstance(response, FileResponse):
+            response.block_size = self.chunk_size  # the server chunks the body itself
+        return response
+
+    def _take(self) -> ThreadPoolExecutor:
+        if self._idle:
+            return self._idle.pop()
+        self.threads_made += 1
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="http")
+
+    def _give_back(self, thread: ThreadPoolExecutor) -> None:
+        # A request whose client went away is still over here: Django's handler waits for the view's end
+        # (request_finished runs on the same thread, after it).
+        if len(self._idle) < self.idle_max:
+            self._idle.append(thread)
+        else:
+            self._retire(thread)
+
+    @staticmethod
+    def _retire(thread: ThreadPoolExecutor) -> None:
+        thread.submit(connections.close_all)  # its database connections close in their own thread
+        thread.shutdown(wait=False)

@@ -1,0 +1,142 @@
+"""The HTTP side under ASGI (core/httphandler.py): request threads that are reused, one request per thread at
+a time, as many at once as arrive, and the whole middleware chain and view on the request's thread."""
+
+import asyncio
+import json
+import threading
+
+import pytest
+from django.http import JsonResponse
+from django.urls import path
+
+from safecommons.core.httphandler import PooledASGIHandler
+
+both_inside = threading.Barrier(2)
+
+
+def where(request):
+    return JsonResponse({"thread": threading.get_ident(), "middleware_thread": request.middleware_thread})
+
+
+def meet(request):
+    both_inside.wait(timeout=5)  # two requests served one after the other would never both get here
+    return JsonResponse({"thread": threading.get_ident(), "middleware_thread": request.middleware_thread})
+
+
+inside, leave = threading.Event(), threading.Event()
+
+
+def hold(request):
+    inside.set()
+    leave.wait(timeout=5)
+    return JsonResponse({})
+
+
+urlpatterns = [path("where", where), path("meet", meet), path("hold", hold)]
+
+
+class MarkThread:
+    """Notes the thread the middleware chain runs on."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.middleware_thread = threading.get_ident()
+        return self.get_response(request)
+
+
+@pytest.fixture
+def handler(settings):
+    settings.ROOT_URLCONF = __name__
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.MarkThread"]
+    settings.ALLOWED_HOSTS = ["testserver"]
+    return PooledASGIHandler(idle_max=2)
+
+
+async def get(app, url: str) -> dict:
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": url, "raw_path": url.encode(), "query_string": b"", "root_path": "",
+             "headers": [(b"host", b"testserver")], "client": ("127.0.0.1", 5000), "server": ("testserver", 80)}
+    received = False
+    body: list[bytes] = []
+    status: list[int] = []
+
+    async def receive():
+        nonlocal received
+        if not received:
+            received = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.Event().wait()  # the client stays connected
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            status.append(message["status"])
+        elif message["type"] == "http.response.body":
+            body.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    assert status == [200], (status, body)
+    return json.loads(b"".join(body))
+
+
+def test_requests_one_after_another_reuse_one_thread(handler):
+    async def scenario():
+        return [await get(handler, "/where") for _ in range(5)]
+
+    answers = asyncio.run(scenario())
+    assert len({answer["thread"] for answer in answers}) == 1
+    assert handler.threads_made == 1
+    assert threading.get_ident() not in {answer["thread"] for answer in answers}  # never the event loop's
+
+
+def test_the_middleware_and_the_view_run_on_the_requests_thread(handler):
+    answer = asyncio.run(get(handler, "/where"))
+    assert answer["middleware_thread"] == answer["thread"]
+
+
+def test_requests_at_the_same_time_run_at_the_same_time_on_threads_of_their_own(handler):
+    async def scenario():
+        return await asyncio.gather(get(handler, "/meet"), get(handler, "/meet"))
+
+    first, second = asyncio.run(scenario())
+    assert first["thread"] != second["thread"]
+    assert handler.threads_made == 2
+
+
+def test_threads_beyond_the_idle_limit_end_with_their_request(handler):
+    global both_inside
+    both_inside = threading.Barrier(4)
+
+    async def scenario():
+        await asyncio.gather(*(get(handler, "/meet") for _ in range(4)))
+        return await get(handler, "/where")
+
+    try:
+        after = asyncio.run(scenario())
+    finally:
+        both_inside = threading.Barrier(2)
+    assert handler.threads_made == 4
+    assert len(handler._idle) == 2  # idle_max: the other two were shut down
+    assert handler.threads_made == 4 and after  # the next request took an idle one, made none
+
+
+def test_a_request_the_server_cancels_gives_up_its_thread_which_serves_no_one_else(handler):
+    # Cancelled (the server shutting down), the request returns while its view still runs on the thread.
+    async def scenario():
+        request = asyncio.ensure_future(get(handler, "/hold"))
+        while not inside.is_set():
+            await asyncio.sleep(0.01)
+        request.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await request
+        idle_after_cancel = list(handler._idle)
+        leave.set()
+        answer = await get(handler, "/where")
+        return idle_after_cancel, answer
+
+    inside.clear()
+    leave.clear()
+    idle_after_cancel, answer = asyncio.run(scenario())
+    assert idle_after_cancel == []
+    assert handler.threads_made == 2  # the next request got a new thread
