@@ -14,10 +14,11 @@ gets everything after it from the database, then the live events, with each even
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,7 @@ SWEEP_SECONDS = 5.0  # how often an idle hub checks the database for events whos
 REPLAY_LIMIT = 5000  # a watcher further behind than this is told to reload instead
 QUEUE_LIMIT = REPLAY_LIMIT + 1000  # a watcher with this many unsent events is let go (it resumes by id)
 REDIS_READY_SECONDS = 3.0  # a hub whose first Redis subscription takes longer serves from the database meanwhile
+HAND_OUT_WAIT_SECONDS = 1.0  # how long a publishing thread waits for its process's hub to hand events out
 
 
 def redis_channel() -> str:
@@ -266,6 +268,14 @@ class Hub:
 
     # -- events in
 
+    def receive_all(self, envelopes: Sequence[Envelope], handed_out: threading.Event | None = None) -> None:
+        try:
+            for envelope in envelopes:
+                self.receive(envelope)
+        finally:
+            if handed_out is not None:
+                handed_out.set()
+
     def receive(self, envelope: Envelope) -> None:
         """An event from the broadcast (on the hub's loop)."""
         if self.expected is not None and envelope.seq < self.expected:
@@ -284,7 +294,7 @@ class Hub:
             for watcher in tuple(self.watchers):
                 watcher.offer(envelope)
         if self.pending and self._gap_timer is None and not self._filling:
-            self._gap_timer = self.loop.call_later(GAP_WAIT_SECONDS, self._gap_timeout)
+            self._gap_timer = self.loop.call_later(GAP_WAIT_SECONDS, self._gap_timeout, context=contextvars.Context())
 
     def _gap_timeout(self) -> None:
         self._gap_timer = None
@@ -376,7 +386,7 @@ class Hub:
                     await self.fill_from_database(up_to=latest)
 
     def _spawn(self, coroutine) -> None:
-        task = self.loop.create_task(coroutine)
+        task = self.loop.create_task(coroutine, context=contextvars.Context())  # whoever asked, the hub's own
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -431,17 +441,23 @@ def publish(*envelopes: Envelope) -> None:
             pipeline.execute()
             return
         hub = _hub
-        if hub is None or hub.loop.is_closed():
+        if hub is None or hub.loop.is_closed() or not hub.loop.is_running():
             return  # nobody is watching in this process
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
-        for envelope in envelopes:
-            if running is hub.loop:
-                hub.receive(envelope)
-            else:
-                hub.loop.call_soon_threadsafe(hub.receive, envelope)
+        if running is hub.loop:
+            hub.receive_all(envelopes)
+            return
+        handed_out = threading.Event()
+        # In a context of its own: the caller's (a request's, tied to its thread) must not follow the hub into
+        # the timers and tasks it starts, which outlive the request.
+        hub.loop.call_soon_threadsafe(hub.receive_all, envelopes, handed_out, context=contextvars.Context())
+        # Wait while the hub writes to its watchers. This thread (a request's, mostly) would otherwise go on
+        # with its response and take the interpreter from the fan-out in slices of the switch interval,
+        # and the response waits for the event loop anyway.
+        handed_out.wait(HAND_OUT_WAIT_SECONDS)
     except Exception:
         logger.exception("could not broadcast incident events %s; watchers will read them from the database",
                          ", ".join(str(envelope.seq) for envelope in envelopes))

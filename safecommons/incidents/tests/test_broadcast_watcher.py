@@ -5,6 +5,7 @@ anyone else."""
 import asyncio
 
 import pytest
+from django.urls import path
 
 from safecommons.incidents import broadcast
 from safecommons.incidents.broadcast import Watcher, WatchScope
@@ -191,3 +192,91 @@ def test_stopping_a_watcher_whose_waiting_send_has_started_cancels_it_cleanly():
         assert slow.sent == []
 
     run(scenario)
+
+
+@pytest.fixture
+def hub_in_its_thread(monkeypatch, settings):
+    """This process's hub, on an event loop of its own thread, as under the web server (no Redis)."""
+    import threading
+
+    settings.REDIS_URL = ""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    hub = broadcast.Hub(loop)
+    hub.expected = 1
+    monkeypatch.setattr(broadcast, "_hub", hub)
+    yield hub
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=5)
+    loop.close()
+
+
+def test_a_thread_that_publishes_goes_on_once_its_process_watchers_have_the_events(hub_in_its_thread):
+    # Going on at once, the request's thread would take the interpreter from the fan-out in slices.
+    import time
+
+    connection = Connection()
+    hub_in_its_thread.watchers.add(live_watcher(connection))
+    hub_in_its_thread.loop.call_soon_threadsafe(time.sleep, 0.2)  # the loop is busy for a moment
+    broadcast.publish(envelope(1), envelope(2))
+    assert connection.sent == ["event 1", "event 2"]
+
+
+def test_a_stuck_event_loop_holds_a_publishing_thread_up_only_briefly(hub_in_its_thread, monkeypatch):
+    import threading
+    import time
+
+    monkeypatch.setattr(broadcast, "HAND_OUT_WAIT_SECONDS", 0.1)
+    connection = Connection()
+    hub_in_its_thread.watchers.add(live_watcher(connection))
+    free = threading.Event()
+    hub_in_its_thread.loop.call_soon_threadsafe(free.wait, 5)
+    started = time.monotonic()
+    broadcast.publish(envelope(1))
+    assert time.monotonic() - started < 1
+    assert connection.sent == []
+    free.set()
+    deadline = time.monotonic() + 5
+    while not connection.sent and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert connection.sent == ["event 1"]  # handed out once the loop was free again
+
+
+def publish_after_a_gap(request):
+    from django.http import JsonResponse
+
+    broadcast.publish(envelope(2))  # event 1 was stored by another process, and its broadcast never came
+    return JsonResponse({})
+
+
+urlpatterns = [path("publish", publish_after_a_gap)]
+
+
+def test_a_gap_found_after_a_request_published_is_filled_from_the_database(monkeypatch, settings):
+    # The request's context (its thread, which it gives back at its end) must not follow the hub into the
+    # timer and the task that read the gap: there, they failed every 0.25 s and held every later event back.
+    from safecommons.core.httphandler import PooledASGIHandler
+    from safecommons.core.tests.test_httphandler import get
+
+    settings.ROOT_URLCONF = __name__
+    settings.ALLOWED_HOSTS = ["testserver"]
+    settings.REDIS_URL = ""
+    monkeypatch.setattr(broadcast, "stored_envelopes", lambda **kwargs: [envelope(1), envelope(2)])
+    monkeypatch.setattr(broadcast, "GAP_WAIT_SECONDS", 0.05)
+
+    async def scenario():
+        hub = broadcast.Hub(asyncio.get_running_loop())
+        hub.expected = 1
+        monkeypatch.setattr(broadcast, "_hub", hub)
+        connection = Connection()
+        hub.watchers.add(live_watcher(connection))
+        await get(PooledASGIHandler(), "/publish")
+        for _ in range(100):
+            if connection.sent == ["event 1", "event 2"]:
+                break
+            await asyncio.sleep(0.02)
+        return connection.sent, hub.pending
+
+    sent, pending = asyncio.run(scenario())
+    assert sent == ["event 1", "event 2"] and not pending
