@@ -33,6 +33,7 @@ class Actor:
     memberships: tuple[MembershipRef, ...] = ()
     api_key_id: int | None = None
     api_scopes: frozenset[str] = field(default_factory=frozenset)
+    name: str = ""  # the person's display name, if they gave one
 
     @property
     def is_anonymous(self) -> bool:
@@ -105,7 +106,7 @@ def actor_for_user(user: Any) -> Actor:
         MembershipRef(m.organisation_id, m.organisation.name, m.organisation.kind, m.role)
         for m in Membership.objects.active().filter(user=user).select_related("organisation")
     )
-    actor = Actor(user_id=user.pk, label=user.email, memberships=memberships)
+    actor = Actor(user_id=user.pk, label=user.email, memberships=memberships, name=user.display_name)
     user._safecommons_actor = actor
     return actor
 

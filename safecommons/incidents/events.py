@@ -59,7 +59,7 @@ class NewEvent:
     incident: Incident
     kind: str
     side: str
-    actor_user: Any = None
+    actor_user_id: int | None = None
     actor_label: str = ""
     text: str = ""
     data: dict[str, Any] | None = None
@@ -71,7 +71,7 @@ def incident_event_append(
     incident: Incident,
     kind: str,
     side: str,
-    actor_user: Any = None,
+    actor_user_id: int | None = None,
     actor_label: str = "",
     text: str = "",
     data: dict[str, Any] | None = None,
@@ -84,7 +84,7 @@ def incident_event_append(
     commit, numbers are handed out in the order the events become visible, and no two writers wait on each
     other in opposite order.
     """
-    return incident_events_append([NewEvent(incident=incident, kind=kind, side=side, actor_user=actor_user,
+    return incident_events_append([NewEvent(incident=incident, kind=kind, side=side, actor_user_id=actor_user_id,
                                             actor_label=actor_label, text=text, data=data, at=at)])[0]
 
 
@@ -95,12 +95,13 @@ def incident_events_append(new_events: Sequence[NewEvent]) -> list[IncidentEvent
         return []
     now = timezone.now()
     events = [IncidentEvent(incident=new.incident, agency_id=new.incident.agency_id,
-                            company_id=new.incident.company_id, kind=new.kind, side=new.side, actor=new.actor_user,
-                            actor_label=new.actor_label[:200], text=new.text, data=new.data or {},
+                            company_id=new.incident.company_id, kind=new.kind, side=new.side,
+                            actor_id=new.actor_user_id, actor_label=new.actor_label[:200], text=new.text,
+                            data=new.data or {},
                             created_at=new.at or now)
               for new in new_events]
     # From the number to the commit, every other writer of events waits: nothing in between but the insert.
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # inside the caller's transaction: a failure here undoes it all
         first = _numbers_take(len(events))
         for n, event in enumerate(events):
             event.seq = first + n

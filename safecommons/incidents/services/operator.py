@@ -11,7 +11,6 @@ import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -57,11 +56,10 @@ def incident_lock(*, actor: Actor, incident: Incident, rule: str) -> Incident:
 def event_actor(*, actor: Actor, organisation: Organisation) -> dict[str, Any]:
     """Who acted, as the timeline stores it: the person, and a label such as 'Dana Reyes (Watchful
     Monitoring)'."""
-    user = get_user_model().objects.filter(pk=actor.user_id).first() if actor.user_id is not None else None
     # A name, never an email address: the label reaches the other organisation and the alarm center's feed.
     membership = actor.primary_membership
-    name = (user.display_name if user else "") or (str(Role(membership.role).label) if membership else "")
-    return {"actor_user": user, "actor_label": f"{name or _('Staff')} ({organisation.name})"}
+    name = actor.name or (str(Role(membership.role).label) if membership else "")
+    return {"actor_user_id": actor.user_id, "actor_label": f"{name or _('Staff')} ({organisation.name})"}
 
 
 def clean_text(value: Any, *, limit: int = TEXT_MAX) -> str:
