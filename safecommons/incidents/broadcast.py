@@ -110,6 +110,7 @@ class Watcher:
     scope: WatchScope
     send: Callable[[dict[str, Any]], Awaitable[None]]
     overflow: Callable[[], Awaitable[None]] | None = None  # called once when the client cannot keep up
+    write_now: Callable[[bytes, bytes], bool] | None = None  # writes at once if it can (framewriter.py)
     cursor: int = 0
     buffering: bool = True
     _held: list[Envelope] = field(default_factory=list)
@@ -126,26 +127,34 @@ class Watcher:
         elif envelope.seq > self.cursor:
             self.cursor = envelope.seq
             if self.scope.sees(envelope):
-                self._put(envelope.message)
+                self._put(envelope)
 
     def replay(self, envelope: Envelope) -> None:
         """A stored event read for this watcher (already filtered to what it may see)."""
         if envelope.seq > self.cursor:
             self.cursor = envelope.seq
-            self._put(envelope.message)
+            self._put(envelope)
 
-    def _put(self, message: dict[str, Any]) -> None:
+    def _put(self, envelope: Envelope) -> None:
         if self._stopped:
             return
         if self._open and self._sending is None:
-            self._write(message)
+            if self.write_now is not None:
+                try:
+                    if self.write_now(envelope.frame, envelope.data):
+                        return
+                except Exception:  # the connection went away; its disconnect detaches it
+                    logger.debug("could not write to a watcher", exc_info=True)
+                    self.stop()
+                    return
+            self._write(envelope.message)
             return
         if len(self._backlog) >= QUEUE_LIMIT:
             self.stop()
             if self.overflow is not None:
                 asyncio.get_running_loop().create_task(self.overflow())
             return
-        self._backlog.append(message)
+        self._backlog.append(envelope.message)
 
     def _write(self, message: dict[str, Any]) -> None:
         """Run the connection's send up to its first wait: with room in the socket's buffer, it has written

@@ -13,6 +13,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 
 from safecommons.incidents.broadcast import Watcher, hub_for_this_loop
+from safecommons.incidents.framewriter import frame_writer
 from safecommons.incidents.selectors import live as live_selectors
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,8 @@ class _StreamConsumer(AsyncWebsocketConsumer):
         except (PermissionDenied, ObjectDoesNotExist):
             await self.close()
             return
-        watcher = Watcher(scope=scope, send=self.scope.get(SOCKET_SEND) or self.base_send, overflow=self._overflow)
+        send = self.scope.get(SOCKET_SEND) or self.base_send
+        watcher = Watcher(scope=scope, send=send, overflow=self._overflow, write_now=frame_writer(send))
         hub = hub_for_this_loop()
         # Registered (and caught up) before the handshake completes: an event posted once the client sees the
         # connection open is never missed.

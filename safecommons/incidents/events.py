@@ -43,6 +43,18 @@ class Envelope:
         """The ASGI message that sends the text to a connection: made once, for every watcher."""
         return {"type": "websocket.send", "text": self.text}
 
+    @cached_property
+    def data(self) -> bytes:
+        """The text as a frame carries it: encoded once, for every watcher."""
+        return self.text.encode()
+
+    @cached_property
+    def frame(self) -> bytes:
+        """The websocket frame that carries it (`framewriter.py`): made once, for every watcher."""
+        from safecommons.incidents.framewriter import text_frame
+
+        return text_frame(self.data)
+
     def to_wire(self) -> str:
         return json.dumps({"seq": self.seq, "incident_id": self.incident_id, "agency_id": self.agency_id,
                            "company_id": self.company_id, "kind": self.kind, "text": self.text})

@@ -253,6 +253,7 @@ def publish_after_a_gap(request):
 urlpatterns = [path("publish", publish_after_a_gap)]
 
 
+@pytest.mark.django_db  # the hub's reading thread may hold a connection from an earlier test
 def test_a_gap_found_after_a_request_published_is_filled_from_the_database(monkeypatch, settings):
     # The request's context (its thread, which it gives back at its end) must not follow the hub into the
     # timer and the task that read the gap: there, they failed every 0.25 s and held every later event back.
