@@ -39,19 +39,21 @@ class PooledASGIHandler(ASGIHandler):
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
-        thread = self._take()
+        thread, cancelled = self._take(), False
         try:
             async with ThreadSensitiveContext(executor=thread):
                 await self.handle(scope, receive, send)
         except asyncio.CancelledError:
-            # The server cancelled the request (it is shutting down): its view may still be running on the
-            # thread, which therefore serves no other request and ends when the view does.
-            self._retire(thread)
+            cancelled = True
             raise
-        except BaseException:
-            self._give_back(thread)
-            raise
-        self._give_back(thread)
+        finally:
+            # Cancelled (the server shutting down), the request may leave its view running on the thread, which
+            # then serves no one else and ends after it. Otherwise the thread is free: Django's handler waits
+            # for the view even when the client has gone, and request_finished runs on the thread after it.
+            if cancelled:
+                self._retire(thread)
+            else:
+                self._give_back(thread)
 
     async def run_get_response(self, request):
         response = await sync_to_async(self.get_response, thread_sensitive=True)(request)
@@ -67,8 +69,6 @@ class PooledASGIHandler(ASGIHandler):
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="http")
 
     def _give_back(self, thread: ThreadPoolExecutor) -> None:
-        # A request whose client went away is still over here: Django's handler waits for the view's end
-        # (request_finished runs on the same thread, after it).
         if len(self._idle) < self.idle_max:
             self._idle.append(thread)
         else:

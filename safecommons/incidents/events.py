@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from safecommons.incidents.framewriter import text_frame
 from safecommons.incidents.models import EventSequence, Incident, IncidentEvent, IncidentType
 
 # The events an alarm center's status feed carries (the rest of the timeline stays between operator and police).
@@ -51,8 +52,6 @@ class Envelope:
     @cached_property
     def frame(self) -> bytes:
         """The websocket frame that carries it (`framewriter.py`): made once, for every watcher."""
-        from safecommons.incidents.framewriter import text_frame
-
         return text_frame(self.data)
 
     def to_wire(self) -> str:
@@ -109,8 +108,7 @@ def incident_events_append(new_events: Sequence[NewEvent]) -> list[IncidentEvent
     events = [IncidentEvent(incident=new.incident, agency_id=new.incident.agency_id,
                             company_id=new.incident.company_id, kind=new.kind, side=new.side,
                             actor_id=new.actor_user_id, actor_label=new.actor_label[:200], text=new.text,
-                            data=new.data or {},
-                            created_at=new.at or now)
+                            data=new.data or {}, created_at=new.at or now)
               for new in new_events]
     # From the number to the commit, every other writer of events waits: nothing in between but the insert.
     with transaction.atomic(savepoint=False):  # inside the caller's transaction: a failure here undoes it all
