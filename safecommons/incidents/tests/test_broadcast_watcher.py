@@ -281,3 +281,59 @@ def test_a_gap_found_after_a_request_published_is_filled_from_the_database(monke
 
     sent, pending = asyncio.run(scenario())
     assert sent == ["event 1", "event 2"] and not pending
+
+
+class Shortcut:
+    """A connection's `write_now` (framewriter.py): takes frames while `ready`, fails if `broken`."""
+
+    def __init__(self) -> None:
+        self.ready, self.broken, self.written = True, False, []
+
+    def __call__(self, frame: bytes, data: bytes) -> bool:
+        if self.broken:
+            raise OSError("the client went away")
+        if not self.ready:
+            return False
+        self.written.append(data.decode())
+        return True
+
+
+def test_a_watcher_writes_through_the_shortcut_and_uses_its_send_only_when_the_shortcut_declines():
+    async def scenario():
+        connection, shortcut = Connection(), Shortcut()
+        watcher = live_watcher(connection, write_now=shortcut)
+        watcher.offer(envelope(1))
+        shortcut.ready = False
+        watcher.offer(envelope(2))
+        return shortcut.written, connection.sent
+
+    assert asyncio.run(scenario()) == (["event 1"], ["event 2"])
+
+
+def test_once_a_send_has_to_wait_what_follows_queues_behind_it_even_if_the_shortcut_could_write():
+    async def scenario():
+        connection, shortcut = Connection(blocked=True), Shortcut()
+        watcher = live_watcher(connection, write_now=shortcut)
+        watcher.offer(envelope(1))  # through the shortcut
+        shortcut.ready = False  # the socket's buffer is full: the send waits
+        watcher.offer(envelope(2))
+        shortcut.ready = True
+        watcher.offer(envelope(3))  # must not overtake 2
+        connection.writable.set()
+        await asyncio.sleep(0.01)
+        return shortcut.written, connection.sent
+
+    assert asyncio.run(scenario()) == (["event 1"], ["event 2", "event 3"])
+
+
+def test_a_watcher_whose_shortcut_fails_stops():
+    async def scenario():
+        connection, shortcut = Connection(), Shortcut()
+        watcher = live_watcher(connection, write_now=shortcut)
+        shortcut.broken = True
+        watcher.offer(envelope(1))
+        shortcut.broken = False
+        watcher.offer(envelope(2))
+        return watcher._stopped, shortcut.written, connection.sent
+
+    assert asyncio.run(scenario()) == (True, [], [])

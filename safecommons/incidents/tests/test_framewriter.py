@@ -9,11 +9,10 @@ import pytest
 from asgiref.sync import sync_to_async
 from websockets.asyncio.client import connect
 from websockets.frames import Frame, Opcode
-from websockets.protocol import State
 
 from safecommons.core.roles import Role
-from safecommons.incidents import broadcast
-from safecommons.incidents.framewriter import UVICORN_SANSIO, frame_writer, text_frame
+from safecommons.incidents import consumers
+from safecommons.incidents.framewriter import frame_writer, text_frame
 from safecommons.incidents.tests.factories import handoff_agreement, incident_opened, staff_session_key
 from safecommons.incidents.tests.test_live_stream import post
 
@@ -24,105 +23,172 @@ def test_a_frame_is_what_the_websocket_protocol_makes(length):
     assert text_frame(data) == Frame(Opcode.TEXT, data).serialize(mask=False)
 
 
-class Transport:
+class Transport(asyncio.Transport):
+    """The socket under uvicorn's protocol: keeps what is written."""
+
     def __init__(self):
-        self.written = []
+        super().__init__()
+        self.written, self.closing = [], False
 
     def write(self, data):
-        self.written.append(data)
+        self.written.append(bytes(data))
+
+    def is_closing(self):
+        return self.closing
+
+    def close(self):
+        self.closing = True
+
+    def get_extra_info(self, name, default=None):
+        return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 50000)}.get(name, default)
+
+    def pause_reading(self):
+        pass
+
+    def resume_reading(self):
+        pass
 
 
-class Conn:
-    def __init__(self):
-        self.state, self.extensions, self.expect_continuation_frame, self.writes = State.OPEN, [], False, []
+class Connection:
+    """uvicorn's sans-I/O protocol serving one websocket, and a websockets client at the other end."""
 
-    def send_text(self, data):
-        self.writes.append(b"framed by the protocol: " + data)
+    def __init__(self, *, compression: bool, accept: bool = True):
+        from uvicorn.config import Config
+        from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+        from uvicorn.server import ServerState
+        from websockets.client import ClientProtocol
+        from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
+        from websockets.uri import parse_uri
 
-    def data_to_send(self):
-        writes, self.writes = self.writes, []
-        return writes
+        self.accept, self.sends = accept, []
+        config = Config(self.app, ws="websockets-sansio", lifespan="off", ws_ping_interval=None, interface="asgi3")
+        config.load()
+        self.protocol = WebSocketsSansIOProtocol(config, ServerState(), {})
+        self.transport = Transport()
+        self.protocol.connection_made(self.transport)
+        self.client = ClientProtocol(parse_uri("ws://127.0.0.1:8000/ws/incidents/"),
+                                     extensions=[ClientPerMessageDeflateFactory()] if compression else None)
+        self.client.send_request(self.client.connect())
+        self.protocol.data_received(b"".join(self.client.data_to_send()))
 
+    async def app(self, scope, receive, send):
+        self.sends.append(send)
+        await receive()
+        if self.accept:
+            await send({"type": "websocket.accept"})
+        await asyncio.sleep(3600)
 
-class Protocol:
-    """What frame_writer relies on in uvicorn's protocol, and nothing else."""
+    async def opened(self):
+        for _ in range(5):
+            await asyncio.sleep(0)
+        self.received()
 
-    def __init__(self):
-        self.conn, self.transport, self.writable = Conn(), Transport(), asyncio.Event()
-        self.writable.set()
-        self.disconnected = self.close_sent = False
-        self.handshake_complete, self.initial_response = True, None
-
-    async def send(self, message):  # pragma: no cover - never called here
-        raise AssertionError
-
-
-Protocol.__module__ = UVICORN_SANSIO
-
-
-def test_a_connection_ready_for_it_gets_the_frame_in_one_write():
-    protocol = Protocol()
-    write = frame_writer(protocol.send)
-    assert write(b"FRAME", b"data") is True
-    assert protocol.transport.written == [b"FRAME"]
-
-
-def test_a_compressed_connection_gets_a_frame_its_protocol_makes():
-    protocol = Protocol()
-    protocol.conn.extensions = ["permessage-deflate"]
-    write = frame_writer(protocol.send)
-    assert write(b"FRAME", b"data") is True
-    assert protocol.transport.written == [b"framed by the protocol: data"]
+    def received(self) -> list:
+        self.client.receive_data(b"".join(self.transport.written))
+        self.transport.written.clear()
+        return [event for event in self.client.events_received() if isinstance(event, Frame)]
 
 
-@pytest.mark.parametrize("state", ["full buffer", "closing", "closed", "fragment under way", "gone"])
-def test_a_connection_that_cannot_take_it_at_once_is_left_to_the_asgi_send(state):
-    protocol = Protocol()
-    if state == "full buffer":
-        protocol.writable.clear()
-    elif state == "closing":
-        protocol.close_sent = True
-    elif state == "closed":
-        protocol.conn.state = State.CLOSING
-    elif state == "fragment under way":
-        protocol.conn.expect_continuation_frame = True
-    else:
-        protocol.disconnected = True
-    assert frame_writer(protocol.send)(b"FRAME", b"data") is False
-    assert protocol.transport.written == []
+def run(scenario):
+    return asyncio.run(scenario())
 
 
-def test_other_servers_and_changed_protocols_get_no_shortcut():
+@pytest.mark.parametrize("compression", [False, True])
+def test_the_client_gets_the_message_whole_with_or_without_compression(compression):
+    data = ("Two people at the loading dock, é " * 3000).encode()  # over 64 KiB: the longest header
+
+    async def scenario():
+        connection = Connection(compression=compression)
+        await connection.opened()
+        write = frame_writer(connection.sends[0])
+        written = write(text_frame(data), data)
+        first_byte = connection.transport.written[0][0]
+        frames = connection.received()
+        return written, first_byte, frames, connection.client.extensions
+
+    written, first_byte, frames, extensions = run(scenario)
+    assert written is True
+    assert bool(extensions) is compression
+    assert first_byte == (0xC1 if compression else 0x81)  # FIN, text, and RSV1 where the protocol compressed it
+    assert [(frame.opcode, frame.data) for frame in frames] == [(Opcode.TEXT, data)]
+
+
+def test_no_frame_before_the_handshake_completes():
+    async def scenario():
+        connection = Connection(compression=False, accept=False)
+        await connection.opened()
+        return frame_writer(connection.sends[0])(text_frame(b"x"), b"x"), list(connection.transport.written)
+
+    assert run(scenario) == (False, [])
+
+
+def test_no_frame_while_the_socket_buffer_is_full_nor_once_the_client_closed():
+    async def scenario():
+        connection = Connection(compression=False)
+        await connection.opened()
+        write = frame_writer(connection.sends[0])
+        connection.protocol.pause_writing()  # the socket's buffer is full
+        while_paused = write(text_frame(b"x"), b"x")
+        connection.protocol.resume_writing()
+        connection.client.send_close(1000)
+        connection.protocol.data_received(b"".join(connection.client.data_to_send()))
+        connection.transport.written.clear()
+        after_close = write(text_frame(b"y"), b"y")
+        return while_paused, after_close, list(connection.transport.written)
+
+    assert run(scenario) == (False, False, [])
+
+
+def test_what_the_protocol_has_still_to_send_goes_first():
+    async def scenario():
+        connection = Connection(compression=False)
+        await connection.opened()
+        connection.protocol.conn.send_ping(b"ping")  # queued in the protocol, not yet written
+        frame_writer(connection.sends[0])(text_frame(b"news"), b"news")
+        return [(frame.opcode, frame.data) for frame in connection.received()]
+
+    assert run(scenario) == [(Opcode.PING, b"ping"), (Opcode.TEXT, b"news")]
+
+
+def test_other_servers_get_no_shortcut():
     async def plain_send(message):  # pragma: no cover - never called
         pass
 
     assert frame_writer(plain_send) is None
-    protocol = Protocol()
-    del protocol.initial_response
-    assert frame_writer(protocol.send) is None
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("compression", [None, "deflate"])
 def test_under_uvicorn_a_board_gets_the_update_through_the_shortcut(asgi_server, people, agency, security_company,
-                                                                    compression):
+                                                                    compression, monkeypatch):
     handoff_agreement(security_company, agency)
     incident = incident_opened(agency=agency, company=security_company)
     key = staff_session_key(people[Role.OFFICER])
     url = asgi_server.replace("http://", "ws://") + "/ws/incidents/"
+    answers = []  # what the shortcut answered, each time the hub used it
+
+    def watched_frame_writer(send):
+        write = frame_writer(send)
+
+        def watched(frame, data):
+            answers.append(write(frame, data))
+            return answers[-1]
+
+        return watched if write is not None else None
+
+    monkeypatch.setattr(consumers, "frame_writer", watched_frame_writer)
 
     async def scenario():
         async with connect(url, origin=asgi_server, additional_headers={"Cookie": f"sessionid={key}"},
                            compression=compression) as board:
-            watchers = list(broadcast._hub.watchers)
             event = await sync_to_async(post)(incident, "Two people at the loading dock, one with a bag")
             raw = await asyncio.wait_for(board.recv(), 5)
-            return watchers, event, raw, board.protocol.extensions
+            return event, raw, board.protocol.extensions
 
-    watchers, event, raw, negotiated = asyncio.run(scenario())
+    event, raw, negotiated = asyncio.run(scenario())
+    assert answers == [True]  # written by the shortcut, not the ASGI send
+    assert bool(negotiated) == bool(compression)
     assert isinstance(raw, str)  # a text frame
     message = json.loads(raw)
-    assert [watcher.write_now is not None for watcher in watchers] == [True]  # uvicorn's protocol: the shortcut
-    assert bool(negotiated) == bool(compression)
     assert message["event"]["id"] == event.seq
     assert message["event"]["text"] == "Two people at the loading dock, one with a bag"
