@@ -34,7 +34,6 @@ class PooledASGIHandler(ASGIHandler):
         self.load_middleware(is_async=False)
         self.idle_max = idle_max
         self._idle: list[ThreadPoolExecutor] = []  # touched only on the event loop's thread
-        self.threads_made = 0
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -65,7 +64,6 @@ class PooledASGIHandler(ASGIHandler):
     def _take(self) -> ThreadPoolExecutor:
         if self._idle:
             return self._idle.pop()
-        self.threads_made += 1
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="http")
 
     def _give_back(self, thread: ThreadPoolExecutor) -> None:
