@@ -67,7 +67,7 @@ def demo_incidents_load(city):
         summary="Person climbing the fence behind dock 4.", suspect_count=1,
         suspects=[{"description": "Adult, dark hoodie, backpack"}], camera_refs=["Lakeview dock cam 4"],
         callback_phone="555-0141")
-    operator.incident_update_post(actor=operator_actor, incident=trespass, kind="observation",
+    operator.incident_update_post(actor=operator_actor, incident_id=trespass.pk, kind="observation",
                                   text="Trying trailer doors one by one along dock 4.")
     police.incident_acknowledge(actor=officer, incident=trespass)
     police.incident_assign(actor=officer, incident=trespass, unit="2-Adam-14")
@@ -105,7 +105,7 @@ def demo_incidents_load(city):
         camera_refs=["Foundry gate cam 2", "Foundry yard PTZ 1"], callback_phone="555-0141")
     police.incident_acknowledge(actor=officer, incident=break_in)
     police.incident_assign(actor=officer, incident=break_in, unit="2-Baker-21")
-    operator.incident_update_post(actor=operator_actor, incident=break_in, kind="movement",
+    operator.incident_update_post(actor=operator_actor, incident_id=break_in.pk, kind="movement",
                                   latitude=foundry.latitude + 0.0006, longitude=foundry.longitude,
                                   heading_deg=0, speed_kmh=6, text="Both walking north toward the van.")
     police.incident_message_post(actor=officer, incident=break_in, text="2-Baker-21 two minutes out. Keep us "

@@ -236,9 +236,8 @@ def incident_create(request, payload: IncidentIn):
 def incident_update(request, incident_id: int, payload: UpdateIn):
     """Keep police updated: an observation, a movement ping (latitude, longitude, heading_deg, speed_kmh), a
     suspect or a vehicle; any of them may also change weapons, persons_at_risk or verification."""
-    actor = request_actor(request)
-    incident = incident_selectors.incident_for_action(actor=actor, incident_id=incident_id, rule="incident.update")
-    event = operator_services.incident_update_post(actor=actor, incident=incident, **payload.dict())
+    event = operator_services.incident_update_post(actor=request_actor(request), incident_id=incident_id,
+                                                   **payload.dict())
     return Status(201, event_payload(event))
 
 

@@ -77,7 +77,7 @@ def incident_for_action(*, actor: Actor, incident_id: int, rule: str) -> Inciden
     """One incident, loaded for the actor to act on it under `rule` (incident.update, incident.dispatch,
     incident.message), which is checked here first and again by the service on the locked row. Not audited
     as a read: what the actor does goes on the timeline, with their name."""
-    incident = Incident.objects.select_related("agency", "company").get(pk=incident_id)
+    incident = Incident.objects.get(pk=incident_id)  # the services read its agency and company with the lock
     require(actor, "incident.view", incident)
     require(actor, rule, incident)
     return incident

@@ -42,13 +42,13 @@ UPDATE_KINDS = (IncidentEvent.Kind.OBSERVATION, IncidentEvent.Kind.MOVEMENT, Inc
 # --- Shared by both sides' services
 
 
-def incident_lock(*, actor: Actor, incident: Incident, rule: str) -> Incident:
-    """Inside a transaction: the incident's row, locked and read again, and the rule checked on what is now
-    stored (the other side may have closed it a moment ago)."""
+def incident_lock(*, actor: Actor, incident_id: int, rule: str) -> Incident:
+    """Inside a transaction: the incident's row, locked and read (again), and the rule checked on what is now
+    stored (the other side may have closed it a moment ago). Incident.DoesNotExist when there is none."""
     # The incident's row only: locking the agency's and company's rows too would make every writer of the
     # timeline wait on them, and deadlock with a commit that checks its foreign keys to them.
     locked = Incident.objects.select_for_update(of=("self",)).select_related("agency", "company").get(
-        pk=incident.pk)
+        pk=incident_id)
     require(actor, rule, locked)
     return locked
 
@@ -259,7 +259,7 @@ def _movement_words(movement: Mapping[str, float | None]) -> str:
 def incident_update_post(
     *,
     actor: Actor,
-    incident: Incident,
+    incident_id: int,
     kind: str,
     text: str = "",
     latitude: float | None = None,
@@ -276,8 +276,9 @@ def incident_update_post(
     speed), another suspect (added to the incident's suspects; the count goes up by one) or a vehicle (added
     to its vehicles). Any update may also change the weapons seen, persons at risk or the verification, which
     sets the priority again. The event's data carries the structured values; its text says it in words.
-    Who may is checked on the locked row, before anything is written (callers check first too, so that a
-    person who may not is refused without taking the lock)."""
+    The incident is read once, locked, and who may is checked on that row before anything is written. Callers
+    need not read it first: the operator's console sends updates as they come, and every read of the row is
+    time before police hear of it (docs/benchmarks.md, "Fifth round")."""
     if kind not in UPDATE_KINDS:
         raise Refused(_("An update is an observation, a movement, a suspect or a vehicle."))
     text = clean_text(text)
@@ -297,7 +298,7 @@ def incident_update_post(
             raise Refused(_("Describe the vehicle: at least its make, model, colour or plate."))
         words.append(_("Vehicle: %(vehicle)s") % {"vehicle": vehicle_words(data["vehicle"])})
     with transaction.atomic():
-        incident = incident_lock(actor=actor, incident=incident, rule="incident.update")
+        incident = incident_lock(actor=actor, incident_id=incident_id, rule="incident.update")
         changes, change_words = _flag_changes(incident, weapons=weapons, persons_at_risk=persons_at_risk,
                                               verification=verification)
         if kind == IncidentEvent.Kind.OBSERVATION and not text and not changes:
@@ -342,7 +343,7 @@ def incident_snapshot_attach(*, actor: Actor, incident: Incident, image_file: An
     clean = media_clean(image_file, kinds=("image",), max_bytes=SNAPSHOT_MAX_BYTES)
     try:
         with transaction.atomic():
-            incident = incident_lock(actor=actor, incident=incident, rule="incident.update")
+            incident = incident_lock(actor=actor, incident_id=incident.pk, rule="incident.update")
             snapshot = Snapshot(incident=incident, caption=clean_text(caption, limit=200),
                                 uploaded_by_id=actor.user_id)
             snapshot.image.save(f"{secrets.token_hex(16)}{clean.extension}", clean.content, save=False)
@@ -368,7 +369,7 @@ def incident_withdraw(*, actor: Actor, incident: Incident, reason: str) -> Incid
     if not reason:
         raise Refused(_("Say why you are withdrawing the incident."))
     with transaction.atomic():
-        incident = incident_lock(actor=actor, incident=incident, rule="incident.update")
+        incident = incident_lock(actor=actor, incident_id=incident.pk, rule="incident.update")
         if incident.status in (Incident.Status.DISPATCHED, Incident.Status.ON_SCENE):
             incident.withdrawn_reason = reason
             incident.cancel_requested_at = timezone.now()

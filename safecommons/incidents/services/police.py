@@ -75,7 +75,7 @@ def incident_acknowledge(*, actor: Actor, incident: Incident) -> Incident:
     person, and by whom."""
     require(actor, "incident.dispatch", incident)
     with transaction.atomic():
-        incident = incident_lock(actor=actor, incident=incident, rule="incident.dispatch")
+        incident = incident_lock(actor=actor, incident_id=incident.pk, rule="incident.dispatch")
         _open_check(incident)
         if incident.status != Incident.Status.RECEIVED:
             raise Refused(_("This incident was already acknowledged."))
@@ -94,7 +94,7 @@ def incident_assign(*, actor: Actor, incident: Incident, unit: str) -> Incident:
     if not unit:
         raise Refused(_("Give the unit's call sign."))
     with transaction.atomic():
-        incident = incident_lock(actor=actor, incident=incident, rule="incident.dispatch")
+        incident = incident_lock(actor=actor, incident_id=incident.pk, rule="incident.dispatch")
         _open_check(incident)
         fields = ["assigned_unit"]
         incident.assigned_unit = unit
@@ -115,7 +115,7 @@ def incident_status_set(*, actor: Actor, incident: Incident, status: str) -> Inc
         raise Refused(_("The status can be set to acknowledged, dispatched or on scene; close the incident "
                         "to end it."))
     with transaction.atomic():
-        incident = incident_lock(actor=actor, incident=incident, rule="incident.dispatch")
+        incident = incident_lock(actor=actor, incident_id=incident.pk, rule="incident.dispatch")
         _open_check(incident)
         if STATUS_ORDER.index(status) <= STATUS_ORDER.index(incident.status):
             raise Refused(_("The incident is already %(status)s; its status only moves forward.")
@@ -139,7 +139,7 @@ def incident_close(*, actor: Actor, incident: Incident, disposition: str, outcom
     if not outcome_summary:
         raise Refused(_("Write a short outcome for the company that handed the incident over."))
     with transaction.atomic():
-        incident = incident_lock(actor=actor, incident=incident, rule="incident.dispatch")
+        incident = incident_lock(actor=actor, incident_id=incident.pk, rule="incident.dispatch")
         _open_check(incident)
         incident.status = Incident.Status.CLOSED
         incident.disposition = disposition
@@ -200,7 +200,7 @@ def incident_message_post(*, actor: Actor, incident: Incident, text: str) -> Inc
     if not text:
         raise Refused(_("Write the message."))
     with transaction.atomic():
-        incident = incident_lock(actor=actor, incident=incident, rule="incident.message")
+        incident = incident_lock(actor=actor, incident_id=incident.pk, rule="incident.message")
         police = may(actor, "incident.dispatch", incident)
         side = IncidentEvent.Side.POLICE if police else IncidentEvent.Side.OPERATOR
         organisation = incident.agency if police else incident.company

@@ -182,7 +182,7 @@ def test_each_view_of_the_page_is_audited(client_for, people, incident):
 def test_the_map_data_holds_the_point_and_the_movement_path(client_for, operator, incident):
     from safecommons.incidents.services import operator as operator_services
 
-    operator_services.incident_update_post(actor=actor(operator), incident=incident, kind="movement",
+    operator_services.incident_update_post(actor=actor(operator), incident_id=incident.pk, kind="movement",
                                            latitude=44.99, longitude=-93.28)
     text = client_for(operator).get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert '"path": [[44.98, -93.27], [44.99, -93.28]]' in text

@@ -5,7 +5,9 @@ API keys and anonymous callers are refused."""
 import json
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from safecommons.accounts.tests.factories import MembershipFactory
 from safecommons.core.audit.models import AuditEntry
@@ -179,6 +181,17 @@ def test_another_companys_operator_sees_nothing(client_for, agency, incident):
 
 def test_an_unknown_incident_is_a_404(operator_client):
     assert operator_client.get(f"{BASE}/987654").status_code == 404
+    assert post(operator_client, f"{BASE}/987654/updates", {"kind": "observation", "text": "x"}).status_code == 404
+
+
+def test_an_update_reads_the_incident_and_its_agreement_once(operator_client, incident):
+    # The hot path of the live board: the row is read once, locked, and the agreement asked once.
+    with CaptureQueriesContext(connection) as queries:
+        sent = post(operator_client, f"{BASE}/{incident.pk}/updates", {"kind": "observation", "text": "x"})
+    assert sent.status_code == 201
+    reads = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("SELECT")]
+    assert sum('FROM "incidents_incident"' in sql for sql in reads) == 1
+    assert sum('FROM "partners_agreementgrant"' in sql for sql in reads) == 1
 
 
 def test_police_of_another_agency_see_nothing(client_for, incident):

@@ -167,7 +167,7 @@ def test_only_an_agency_receives_incidents(operator, security_company):
 
 
 def post(operator, incident, **fields):
-    return operator_services.incident_update_post(actor=actor(operator), incident=incident, **fields)
+    return operator_services.incident_update_post(actor=actor(operator), incident_id=incident.pk, **fields)
 
 
 def test_an_observation_goes_on_the_timeline(operator, incident):

@@ -97,7 +97,7 @@ def incident_update(request, incident_id: int):
         messages.error(request, form_errors_say(form))
         return redirect("incidents:detail", incident_id=incident.pk)
     return _done(request, incident.pk, lambda: operator_services.incident_update_post(
-        actor=actor, incident=incident, kind=kind, **form.update_fields()), _("Update sent to police."))
+        actor=actor, incident_id=incident.pk, kind=kind, **form.update_fields()), _("Update sent to police."))
 
 
 @login_required
