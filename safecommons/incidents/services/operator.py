@@ -49,6 +49,7 @@ def incident_lock(*, actor: Actor, incident_id: int, rule: str) -> Incident:
     # timeline wait on them, and deadlock with a commit that checks its foreign keys to them.
     locked = Incident.objects.select_for_update(of=("self",)).select_related("agency", "company").get(
         pk=incident_id)
+    require(actor, "incident.view", locked)  # every action's rule implies it; refused as before for outsiders
     require(actor, rule, locked)
     return locked
 
@@ -256,6 +257,30 @@ def _movement_words(movement: Mapping[str, float | None]) -> str:
     return words
 
 
+def _update_parts(kind: str, *, text: str, latitude: float | None, longitude: float | None,
+                  heading_deg: float | None, speed_kmh: float | None, suspect: Mapping[str, Any] | None,
+                  vehicle: Mapping[str, Any] | None) -> tuple[str, dict[str, Any], list[str]]:
+    """An update's text, structured values and words, checked (Refused when they do not make an update)."""
+    if kind not in UPDATE_KINDS:
+        raise Refused(_("An update is an observation, a movement, a suspect or a vehicle."))
+    data: dict[str, Any] = {}
+    words: list[str] = []
+    if kind == IncidentEvent.Kind.MOVEMENT:
+        data["movement"] = _movement_clean(latitude, longitude, heading_deg, speed_kmh)
+        words.append(_movement_words(data["movement"]))
+    elif kind == IncidentEvent.Kind.SUSPECT:
+        data["suspect"] = _suspect_clean(suspect or {})
+        if not data["suspect"]["description"]:
+            raise Refused(_("Describe the suspect (clothing, build, what they are doing)."))
+        words.append(_("Suspect: %(description)s") % data["suspect"])
+    elif kind == IncidentEvent.Kind.VEHICLE:
+        data["vehicle"] = _vehicle_clean(vehicle or {})
+        if not any(data["vehicle"][name] for name in ("make", "model", "colour", "plate")):
+            raise Refused(_("Describe the vehicle: at least its make, model, colour or plate."))
+        words.append(_("Vehicle: %(vehicle)s") % {"vehicle": vehicle_words(data["vehicle"])})
+    return clean_text(text), data, words
+
+
 def incident_update_post(
     *,
     actor: Actor,
@@ -276,29 +301,16 @@ def incident_update_post(
     speed), another suspect (added to the incident's suspects; the count goes up by one) or a vehicle (added
     to its vehicles). Any update may also change the weapons seen, persons at risk or the verification, which
     sets the priority again. The event's data carries the structured values; its text says it in words.
-    The incident is read once, locked, and who may is checked on that row before anything is written. Callers
-    need not read it first: the operator's console sends updates as they come, and every read of the row is
-    time before police hear of it (docs/benchmarks.md, "Fifth round")."""
-    if kind not in UPDATE_KINDS:
-        raise Refused(_("An update is an observation, a movement, a suspect or a vehicle."))
-    text = clean_text(text)
-    data: dict[str, Any] = {}
-    words: list[str] = []
-    if kind == IncidentEvent.Kind.MOVEMENT:
-        data["movement"] = _movement_clean(latitude, longitude, heading_deg, speed_kmh)
-        words.append(_movement_words(data["movement"]))
-    elif kind == IncidentEvent.Kind.SUSPECT:
-        data["suspect"] = _suspect_clean(suspect or {})
-        if not data["suspect"]["description"]:
-            raise Refused(_("Describe the suspect (clothing, build, what they are doing)."))
-        words.append(_("Suspect: %(description)s") % data["suspect"])
-    elif kind == IncidentEvent.Kind.VEHICLE:
-        data["vehicle"] = _vehicle_clean(vehicle or {})
-        if not any(data["vehicle"][name] for name in ("make", "model", "colour", "plate")):
-            raise Refused(_("Describe the vehicle: at least its make, model, colour or plate."))
-        words.append(_("Vehicle: %(vehicle)s") % {"vehicle": vehicle_words(data["vehicle"])})
+    The incident is read once, locked, and who may is checked on that row before what was sent is read: a
+    person who may not is refused (403), whatever they sent. Callers need not read the incident first: the
+    operator's console sends updates as they come, and every read of the row is time before police hear of it
+    (docs/benchmarks.md, "Fifth round"). Who is no operator at all is refused before the row is locked."""
+    require(actor, "incident.console")
     with transaction.atomic():
         incident = incident_lock(actor=actor, incident_id=incident_id, rule="incident.update")
+        text, data, words = _update_parts(kind, text=text, latitude=latitude, longitude=longitude,
+                                          heading_deg=heading_deg, speed_kmh=speed_kmh, suspect=suspect,
+                                          vehicle=vehicle)
         changes, change_words = _flag_changes(incident, weapons=weapons, persons_at_risk=persons_at_risk,
                                               verification=verification)
         if kind == IncidentEvent.Kind.OBSERVATION and not text and not changes:

@@ -189,9 +189,25 @@ def test_an_update_reads_the_incident_and_its_agreement_once(operator_client, in
     with CaptureQueriesContext(connection) as queries:
         sent = post(operator_client, f"{BASE}/{incident.pk}/updates", {"kind": "observation", "text": "x"})
     assert sent.status_code == 201
-    reads = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("SELECT")]
+    reads = [query["sql"] for query in queries.captured_queries if query["sql"].lstrip().upper().startswith("SELECT")]
     assert sum('FROM "incidents_incident"' in sql for sql in reads) == 1
     assert sum('FROM "partners_agreementgrant"' in sql for sql in reads) == 1
+
+
+BAD_UPDATES = [{"kind": "movement", "latitude": 44.9, "longitude": -93.2, "heading_deg": 500},
+               {"kind": "suspect"}]
+
+
+@pytest.mark.parametrize("body", BAD_UPDATES)
+def test_who_may_not_update_is_refused_whatever_they_send(client_for, people, agency, incident, body):
+    _, stranger = other_company_with_operator(agency)
+    for person in (stranger, people[Role.OFFICER], people[Role.RESIDENT]):
+        assert post(client_for(person), f"{BASE}/{incident.pk}/updates", body).status_code == 403
+
+
+@pytest.mark.parametrize("body", BAD_UPDATES)
+def test_an_update_to_an_unknown_incident_is_a_404_whatever_it_says(operator_client, body):
+    assert post(operator_client, f"{BASE}/987654/updates", body).status_code == 404
 
 
 def test_police_of_another_agency_see_nothing(client_for, incident):
