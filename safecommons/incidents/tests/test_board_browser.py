@@ -2,8 +2,10 @@
 appear without a reload, and the page talks to no host but ours."""
 
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 
 from safecommons.core.roles import Role
 from safecommons.incidents.events import incident_event_append
@@ -51,4 +53,26 @@ def test_the_board_shows_a_new_incident_and_its_update_without_reload(officer_se
     assert navigations == []  # no reload
     assert page.locator("#board-map .leaflet-interactive").count() >= 1
     assert others == []
+    context.close()
+
+
+def test_the_board_shows_times_in_the_sites_zone_whatever_the_browsers(officer_session, asgi_server, browser,
+                                                                       agency, security_company):
+    # A dispatcher's browser may be set to another zone; the board's times must match the rest of the site.
+    handoff_agreement(security_company, agency)
+    browser_zone = "Asia/Tokyo" if settings.TIME_ZONE != "Asia/Tokyo" else "Europe/Lisbon"
+    context = browser.new_context(timezone_id=browser_zone, locale="en-GB")  # en-GB: a 24-hour clock
+    context.add_cookies([{"name": "sessionid", "value": officer_session, "domain": "127.0.0.1", "path": "/"}])
+    page = context.new_page()
+    page.goto(f"{asgi_server}/incidents/board/")
+    page.wait_for_selector("#board-status.live", timeout=10_000)
+
+    incident = incident_opened(agency=agency, company=security_company, type=IncidentType.TRESPASS,
+                               address="3 Mill St")
+    shown = page.locator(f"#board-rows tr[data-incident='{incident.pk}'] time")
+    shown.wait_for(timeout=10_000)
+    site_time = incident.received_at.astimezone(ZoneInfo(settings.TIME_ZONE)).strftime("%H:%M")
+    browser_time = incident.received_at.astimezone(ZoneInfo(browser_zone)).strftime("%H:%M")
+    assert site_time != browser_time
+    assert shown.inner_text() == site_time
     context.close()

@@ -4,10 +4,14 @@ after it loaded, without a reload, and comes back up to date after its connectio
 
 import re
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 
 from safecommons.core.roles import Role
+
+OTHER_ZONE = "Asia/Tokyo"  # not the site's (tests run with the default, America/Chicago)
 
 pytestmark = [
     pytest.mark.browser,
@@ -42,7 +46,8 @@ def test_a_police_message_appears_on_the_operators_page_without_a_reload(handed_
     from playwright.sync_api import expect
 
     incident, session = handed_over
-    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+    # A phone, set to a time zone other than the site's: the times it shows are still the site's.
+    context = browser.new_context(viewport={"width": 390, "height": 844}, timezone_id=OTHER_ZONE)
     context.add_cookies([{"name": "sessionid", "value": session, "url": asgi_server}])
     page = context.new_page()
     origin = urlparse(asgi_server).netloc
@@ -65,6 +70,9 @@ def test_a_police_message_appears_on_the_operators_page_without_a_reload(handed_
     assert page.evaluate("window.loadedOnce") is True  # the same page, not a reload
     last = page.locator("#timeline li").last
     assert "Police" in last.inner_text() and "Testville Police Department" in last.inner_text()
+    posted = incident.events.order_by("-seq").first().created_at
+    assert last.locator("time").inner_text() == posted.astimezone(ZoneInfo(settings.TIME_ZONE)).strftime("%H:%M:%S")
+    assert posted.astimezone(ZoneInfo(settings.TIME_ZONE)).hour != posted.astimezone(ZoneInfo(OTHER_ZONE)).hour
     assert page.locator("#timeline").get_attribute("data-last-event-id") == str(
         incident.events.order_by("-seq").first().seq)
 

@@ -177,7 +177,7 @@
       cell(row, update ? kindLabel(update) + (update.text ? ": " + update.text : "") : "");
       var time = document.createElement("time");
       time.dateTime = incident.received_at || "";
-      time.textContent = incident.received_at ? new Date(incident.received_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+      time.textContent = incident.received_at ? window.siteClock(incident.received_at, { hour: "2-digit", minute: "2-digit" }) : "";
       cell(row, time);
       rows.appendChild(row);
     });

@@ -65,7 +65,7 @@
 
   function time(iso) {
     var moment = new Date(iso);
-    var text = isNaN(moment.getTime()) ? iso : moment.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+    var text = isNaN(moment.getTime()) ? iso : window.siteClock(iso, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
     var element = document.createElement("time");
     element.setAttribute("datetime", iso);
     element.textContent = text;
