@@ -102,9 +102,10 @@ def actor_for_user(user: Any) -> Actor:
         return cached
     from safecommons.accounts.models import Membership
 
+    # The four values only: every signed-in request asks, and a row of each model would cost it more.
     memberships = tuple(
-        MembershipRef(m.organisation_id, m.organisation.name, m.organisation.kind, m.role)
-        for m in Membership.objects.active().filter(user=user).select_related("organisation")
+        MembershipRef(*values) for values in Membership.objects.active().filter(user=user).values_list(
+            "organisation_id", "organisation__name", "organisation__kind", "role")
     )
     actor = Actor(user_id=user.pk, label=user.email, memberships=memberships, name=user.display_name)
     user._safecommons_actor = actor
