@@ -4,8 +4,10 @@ a time, as many at once as arrive, and the whole middleware chain and view on th
 import asyncio
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.core import signals
 from django.http import JsonResponse
 from django.urls import path
 
@@ -56,7 +58,8 @@ def handler(settings):
     return PooledASGIHandler(idle_max=2)
 
 
-async def get(app, url: str) -> dict:
+async def get(app, url: str, *, goes_away: threading.Event | None = None) -> dict | None:
+    """The JSON answer to GET `url`; with `goes_away`, the client disconnects once that is set (None)."""
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
              "path": url, "raw_path": url.encode(), "query_string": b"", "root_path": "",
              "headers": [(b"host", b"testserver")], "client": ("127.0.0.1", 5000), "server": ("testserver", 80)}
@@ -69,7 +72,11 @@ async def get(app, url: str) -> dict:
         if not received:
             received = True
             return {"type": "http.request", "body": b"", "more_body": False}
-        await asyncio.Event().wait()  # the client stays connected
+        if goes_away is None:
+            await asyncio.Event().wait()  # the client stays connected
+        while not goes_away.is_set():
+            await asyncio.sleep(0.01)
+        return {"type": "http.disconnect"}
 
     async def send(message):
         if message["type"] == "http.response.start":
@@ -78,6 +85,8 @@ async def get(app, url: str) -> dict:
             body.append(message.get("body", b""))
 
     await app(scope, receive, send)
+    if goes_away is not None:
+        return None
     assert status == [200], (status, body)
     return json.loads(b"".join(body))
 
@@ -147,3 +156,61 @@ def test_a_request_the_server_cancels_gives_up_its_thread_which_serves_no_one_el
     idle_after_cancel, answer = asyncio.run(scenario())
     assert idle_after_cancel == []
     assert answer["thread"] != held_on[0]  # the next request got another thread
+
+
+class CountingThread(ThreadPoolExecutor):
+    """A request thread that counts the calls the event loop hands it."""
+
+    calls = 0
+
+    def submit(self, *args, **kwargs):
+        self.calls += 1
+        return super().submit(*args, **kwargs)
+
+
+def test_request_started_is_sent_on_the_requests_thread_in_the_call_that_runs_the_view(handler, monkeypatch):
+    thread = CountingThread(max_workers=1)
+    monkeypatch.setattr(handler, "_take", lambda: thread)
+    started_on: list[int] = []
+
+    def started(**kwargs):
+        started_on.append(threading.get_ident())
+
+    signals.request_started.connect(started)
+    try:
+        answer = asyncio.run(get(handler, "/where"))
+    finally:
+        signals.request_started.disconnect(started)
+    assert started_on == [answer["thread"]]
+    assert thread.calls == 2  # the response, then closing it; none before for the signal
+
+
+def test_a_client_that_goes_away_leaves_the_view_to_finish_and_its_thread_to_serve_again(handler):
+    finished: list[int] = []
+
+    def request_finished(**kwargs):
+        finished.append(threading.get_ident())
+
+    async def scenario():
+        gone = threading.Event()
+        request = asyncio.ensure_future(get(handler, "/hold", goes_away=gone))
+        while not inside.is_set():
+            await asyncio.sleep(0.01)
+        gone.set()
+        await asyncio.sleep(0.2)
+        ended_early = request.done()
+        leave.set()
+        await request
+        return ended_early, list(handler._idle)
+
+    inside.clear()
+    leave.clear()
+    held_on.clear()
+    signals.request_finished.connect(request_finished)
+    try:
+        ended_early, idle = asyncio.run(scenario())
+    finally:
+        signals.request_finished.disconnect(request_finished)
+    assert not ended_early  # the handler waits for the view, whose thread is not free before it returns
+    assert len(idle) == 1  # and then it is
+    assert len(finished) == 1
