@@ -67,7 +67,7 @@ PEER_START_LIMIT_S = 20.0
 
 MODE = os.environ.get("BENCH_LIVE_MODE", "embedded")
 WATCHERS = int(env_number("BENCH_LIVE_WATCHERS", 1000))
-UPDATES = int(env_number("BENCH_LIVE_UPDATES", 50))
+UPDATES = int(env_number("BENCH_LIVE_UPDATES", 200))
 WARMUP_UPDATES = int(env_number("BENCH_LIVE_WARMUP_UPDATES", 5))
 SPACING_MIN_S = env_number("BENCH_LIVE_SPACING_MIN", 0.1)
 SPACING_MAX_S = env_number("BENCH_LIVE_SPACING_MAX", 0.2)
