@@ -24,10 +24,9 @@ def grant_covering(*, scope: str, provider_id: int, recipient_id: int, on: date 
 
 
 def grant_exists(*, scope: str, provider_id: int, recipient_id: int) -> bool:
-    """Whether `grant_covering` would find a grant today (a cheaper question, for permission checks: with
-    Redis, answered from `providers_granting`'s shared cache, which every change to an agreement makes stale).
-    An operator's every update on a live incident asks it before police hear of the update."""
-    return provider_id in providers_granting(scope=scope, recipient_id=recipient_id)
+    """Whether `grant_covering` would find a grant today (a cheaper question, for permission checks)."""
+    return AgreementGrant.objects.filter(scope=scope, provider_id=provider_id,
+                                         recipient_id=recipient_id).in_force().exists()
 
 
 def agreement_in_force_between(first_id: int, second_id: int, on: date | None = None) -> bool:
