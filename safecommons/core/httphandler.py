@@ -16,7 +16,7 @@ going away) and changes three things:
 - the middleware chain and the view run synchronously, in one call on that thread;
 - `request_started` is sent in that same call, first. Django sends it from the event loop, which for its
   synchronous receivers (the database's) is a crossing to the thread and back of its own before the request
-  is made: 0.4-0.7 ms of every request here (docs/benchmarks.md, "Sixth round").
+  is made: 0.4-0.6 ms of every request here (docs/benchmarks.md, "Sixth round").
 """
 
 from __future__ import annotations
@@ -68,15 +68,22 @@ class PooledASGIHandler(ASGIHandler):
             return
         set_script_prefix(get_script_prefix(scope))
         request, error_response = self.create_request(scope, body_file)
-        try:
-            if request is None:  # a request Django cannot make (a malformed body): no view, no thread of ours
+        if request is None:  # one Django cannot make (a query string that is not UTF-8, say): no view runs
+            try:
                 await signals.request_started.asend(sender=self.__class__, scope=scope)
                 await self.send_response(error_response, send)
                 await sync_to_async(error_response.close)()
-                return
+            finally:
+                body_file.close()
+            return
+        try:
             await self._serve(request, receive, send)
-        finally:
+        except asyncio.CancelledError:
+            raise  # the server gave up on the request: its view may still be reading the body on its thread
+        except BaseException:
             body_file.close()
+            raise
+        body_file.close()
 
     async def _serve(self, request, receive, send) -> None:
         """The response, sent, unless the client goes away first; as Django's handler does."""
@@ -93,13 +100,14 @@ class PooledASGIHandler(ASGIHandler):
         await asyncio.wait((listener, responder), return_when=asyncio.FIRST_COMPLETED)
         for task in (listener, responder):
             if not task.done():
-                task.cancel()  # a cancelled view's thread is awaited by sync_to_async
+                task.cancel()  # the client has gone: the view goes on, on its thread
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             elif not task.cancelled():
                 with contextlib.suppress(RequestAborted):
                     task.result()
         if responder.cancelled():
+            # Sent on the request's thread, which runs one call at a time: after the view, which it waits for.
             await signals.request_finished.asend(sender=self.__class__)
         else:
             await sync_to_async(responder.result().close)()  # sends request_finished on the request's thread

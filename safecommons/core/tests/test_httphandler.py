@@ -10,6 +10,7 @@ import pytest
 from django.core import signals
 from django.http import JsonResponse
 from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
 
 from safecommons.core.httphandler import PooledASGIHandler
 
@@ -27,12 +28,15 @@ def meet(request):
 
 inside, leave = threading.Event(), threading.Event()
 held_on: list[int] = []
+read_after_hold: list[bytes] = []
 
 
+@csrf_exempt
 def hold(request):
     held_on.append(threading.get_ident())
     inside.set()
     leave.wait(timeout=5)
+    read_after_hold.append(request.body)  # after the server or the client gave up on the request
     return JsonResponse({})
 
 
@@ -58,20 +62,22 @@ def handler(settings):
     return PooledASGIHandler(idle_max=2)
 
 
-async def get(app, url: str, *, goes_away: threading.Event | None = None) -> dict | None:
-    """The JSON answer to GET `url`; with `goes_away`, the client disconnects once that is set (None)."""
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-             "path": url, "raw_path": url.encode(), "query_string": b"", "root_path": "",
-             "headers": [(b"host", b"testserver")], "client": ("127.0.0.1", 5000), "server": ("testserver", 80)}
+async def call(app, url: str, *, method: str = "GET", body: bytes = b"", query_string: bytes = b"",
+               goes_away: threading.Event | None = None) -> tuple[int | None, bytes]:
+    """Status and body of a request to `app`; with `goes_away`, the client disconnects once that is set."""
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+             "path": url, "raw_path": url.encode(), "query_string": query_string, "root_path": "",
+             "headers": [(b"host", b"testserver"), (b"content-length", str(len(body)).encode())],
+             "client": ("127.0.0.1", 5000), "server": ("testserver", 80)}
     received = False
-    body: list[bytes] = []
+    answer: list[bytes] = []
     status: list[int] = []
 
     async def receive():
         nonlocal received
         if not received:
             received = True
-            return {"type": "http.request", "body": b"", "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": False}
         if goes_away is None:
             await asyncio.Event().wait()  # the client stays connected
         while not goes_away.is_set():
@@ -82,13 +88,16 @@ async def get(app, url: str, *, goes_away: threading.Event | None = None) -> dic
         if message["type"] == "http.response.start":
             status.append(message["status"])
         elif message["type"] == "http.response.body":
-            body.append(message.get("body", b""))
+            answer.append(message.get("body", b""))
 
     await app(scope, receive, send)
-    if goes_away is not None:
-        return None
-    assert status == [200], (status, body)
-    return json.loads(b"".join(body))
+    return (status[0] if status else None), b"".join(answer)
+
+
+async def get(app, url: str) -> dict:
+    status, body = await call(app, url)
+    assert status == 200, (status, body)
+    return json.loads(body)
 
 
 def test_requests_one_after_another_reuse_one_thread(handler):
@@ -193,7 +202,7 @@ def test_a_client_that_goes_away_leaves_the_view_to_finish_and_its_thread_to_ser
 
     async def scenario():
         gone = threading.Event()
-        request = asyncio.ensure_future(get(handler, "/hold", goes_away=gone))
+        request = asyncio.ensure_future(call(handler, "/hold", goes_away=gone))
         while not inside.is_set():
             await asyncio.sleep(0.01)
         gone.set()
@@ -214,3 +223,48 @@ def test_a_client_that_goes_away_leaves_the_view_to_finish_and_its_thread_to_ser
     assert not ended_early  # the handler waits for the view, whose thread is not free before it returns
     assert len(idle) == 1  # and then it is
     assert len(finished) == 1
+
+
+def test_a_request_django_cannot_make_is_answered_400_with_both_signals_once(handler):
+    sent: list[str] = []
+
+    def started(**kwargs):
+        sent.append("started")
+
+    def finished(**kwargs):
+        sent.append("finished")
+
+    signals.request_started.connect(started)
+    signals.request_finished.connect(finished)
+    try:
+        status, _ = asyncio.run(call(handler, "/where", query_string=b"q=\xff"))  # not UTF-8
+    finally:
+        signals.request_started.disconnect(started)
+        signals.request_finished.disconnect(finished)
+    assert status == 400
+    assert sent == ["started", "finished"]
+
+
+def test_a_request_the_server_cancels_keeps_its_body_for_the_view_still_running(handler):
+    async def scenario():
+        request = asyncio.ensure_future(call(handler, "/hold", method="POST", body=b"still here"))
+        for _ in range(500):
+            if inside.is_set() or request.done():
+                break
+            await asyncio.sleep(0.01)
+        assert inside.is_set(), request.result() if request.done() else "the view was never reached"
+        request.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await request
+        leave.set()
+        for _ in range(200):
+            if read_after_hold:
+                break
+            await asyncio.sleep(0.01)
+
+    inside.clear()
+    leave.clear()
+    held_on.clear()
+    read_after_hold.clear()
+    asyncio.run(scenario())
+    assert read_after_hold == [b"still here"]
