@@ -203,8 +203,11 @@ def test_a_client_that_goes_away_leaves_the_view_to_finish_and_its_thread_to_ser
     async def scenario():
         gone = threading.Event()
         request = asyncio.ensure_future(call(handler, "/hold", goes_away=gone))
-        while not inside.is_set():
+        for _ in range(500):
+            if inside.is_set() or request.done():
+                break
             await asyncio.sleep(0.01)
+        assert inside.is_set(), "the view was never reached"
         gone.set()
         await asyncio.sleep(0.2)
         ended_early = request.done()
