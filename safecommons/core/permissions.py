@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 
+from safecommons.core.compiled import CompiledRead
 from safecommons.core.roles import AGENCY_ROLES, IDLE_LIMITED_ROLES, MFA_ROLES, PARTNER_ROLES, Role
 
 
@@ -93,6 +94,16 @@ STAFF_ROLES = AGENCY_ROLES | PARTNER_ROLES
 MANAGER_ROLES = {Role.PARTNER_ADMIN, Role.AGENCY_ADMIN}
 
 
+def _memberships_query(user_id: int):
+    from safecommons.accounts.models import Membership
+
+    return Membership.objects.active().filter(user_id=user_id).values_list(
+        "organisation_id", "organisation__name", "organisation__kind", "role")
+
+
+_MEMBERSHIPS = CompiledRead(_memberships_query, stand_ins=({"user_id": -1001}, {"user_id": -2002}))
+
+
 def actor_for_user(user: Any) -> Actor:
     """Build the actor for a user once per request (memberships read in one query)."""
     if user is None or not user.is_authenticated:
@@ -100,13 +111,9 @@ def actor_for_user(user: Any) -> Actor:
     cached = getattr(user, "_safecommons_actor", None)
     if cached is not None:
         return cached
-    from safecommons.accounts.models import Membership
-
-    # The four values only: every signed-in request asks, and a row of each model would cost it more.
-    memberships = tuple(
-        MembershipRef(*values) for values in Membership.objects.active().filter(user=user).values_list(
-            "organisation_id", "organisation__name", "organisation__kind", "role")
-    )
+    # The four values only, by SQL compiled once: every signed-in request asks, and a row of each model, or
+    # the query built anew, would cost it more.
+    memberships = tuple(MembershipRef(*values) for values in _MEMBERSHIPS.rows(user_id=user.pk))
     actor = Actor(user_id=user.pk, label=user.email, memberships=memberships, name=user.display_name)
     user._safecommons_actor = actor
     return actor

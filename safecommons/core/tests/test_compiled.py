@@ -1,0 +1,137 @@
+"""A read compiled once answers as the ORM would, on SQLite and PostgreSQL alike, and goes back to the ORM
+for whatever it cannot bind for certain."""
+
+import datetime
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from safecommons.accounts.models import Membership
+from safecommons.accounts.tests.factories import UserFactory
+from safecommons.core import permissions
+from safecommons.core.compiled import CompiledRead
+from safecommons.core.roles import Role
+from safecommons.partners import selectors as partner_selectors
+from safecommons.partners.models import Agreement, AgreementGrant, Organisation, OrganisationKind, Scope
+from safecommons.partners.tests.factories import OrganisationFactory, agreement_between
+
+pytestmark = pytest.mark.django_db
+
+
+def grant_asked_of_the_orm(provider, recipient, scope=Scope.ALARM_EVENTS) -> bool:
+    return AgreementGrant.objects.filter(scope=scope, provider=provider, recipient=recipient).in_force().exists()
+
+
+def organisations_named(name, kind):
+    return Organisation.objects.filter(name=name, kind=kind).values_list("pk", "slug")
+
+
+ORGANISATIONS_NAMED = ({"name": "(stand-in one)", "kind": "(kind one)"}, {"name": "(stand-in two)", "kind": "(kind two)"})
+
+
+def test_the_agreement_check_is_compiled_and_answers_as_the_orm_on_every_day_of_an_agreement():
+    company = OrganisationFactory(kind=OrganisationKind.SECURITY_COMPANY)
+    agency = OrganisationFactory(kind=OrganisationKind.AGENCY)
+    agreement = agreement_between(company, agency, Scope.ALARM_EVENTS, effective_from=datetime.date(2026, 3, 1),
+                                  expires_on=datetime.date(2026, 3, 31))
+    answers = []
+    for day in (datetime.date(2026, 2, 28), datetime.date(2026, 3, 1), datetime.date(2026, 3, 31),
+                datetime.date(2026, 4, 1)):
+        with time_machine.travel(datetime.datetime.combine(day, datetime.time(12), tzinfo=timezone.get_current_timezone()),
+                                 tick=False):
+            compiled = partner_selectors.grant_exists(scope=Scope.ALARM_EVENTS, provider_id=company.pk,
+                                                      recipient_id=agency.pk)
+            assert compiled == grant_asked_of_the_orm(company, agency)
+            answers.append(compiled)
+    assert answers == [False, True, True, False]
+    assert partner_selectors._GRANT_IN_FORCE._compiled["exists"] is not None  # bound, not sent back to the ORM
+
+    with time_machine.travel(datetime.datetime(2026, 3, 15, 12, tzinfo=datetime.UTC), tick=False):
+        assert not partner_selectors.grant_exists(scope=Scope.ALARM_EVENTS, provider_id=agency.pk,
+                                                  recipient_id=company.pk)  # one way only
+        assert not partner_selectors.grant_exists(scope=Scope.TIP_REFERRALS, provider_id=company.pk, recipient_id=agency.pk)
+        Agreement.objects.filter(pk=agreement.pk).update(status=Agreement.Status.TERMINATED)
+        assert not partner_selectors.grant_exists(scope=Scope.ALARM_EVENTS, provider_id=company.pk,
+                                                  recipient_id=agency.pk)
+
+
+def test_an_actors_memberships_are_compiled_and_leave_out_ended_ones():
+    person = UserFactory()
+    company = OrganisationFactory(kind=OrganisationKind.SECURITY_COMPANY, name="Watchful")
+    agency = OrganisationFactory(kind=OrganisationKind.AGENCY, name="Riverton PD")
+    Membership.objects.create(user=person, organisation=company, role=Role.SECURITY_OPERATOR)
+    Membership.objects.create(user=person, organisation=agency, role=Role.OFFICER, ended_at=timezone.now())
+
+    actor = permissions.actor_for_user(person)
+
+    assert [(m.organisation_id, m.organisation_name, m.organisation_kind, m.role) for m in actor.memberships] == [
+        (company.pk, "Watchful", OrganisationKind.SECURITY_COMPANY, Role.SECURITY_OPERATOR)]
+    assert permissions._MEMBERSHIPS._compiled["rows"] is not None
+
+
+def test_a_compiled_read_is_one_query_through_djangos_cursor():
+    OrganisationFactory(name="North", kind=OrganisationKind.AGENCY)
+    read = CompiledRead(organisations_named, stand_ins=ORGANISATIONS_NAMED)
+    read.rows(name="North", kind=OrganisationKind.AGENCY.value)  # compiled here
+
+    with CaptureQueriesContext(connection) as queries:
+        rows = read.rows(name="North", kind=OrganisationKind.AGENCY.value)
+
+    assert rows == list(organisations_named("North", OrganisationKind.AGENCY))
+    assert len(rows) == 1 and len(queries) == 1
+
+
+def test_values_of_another_type_go_through_the_orm():
+    OrganisationFactory(name="North", kind=OrganisationKind.AGENCY)
+    read = CompiledRead(organisations_named, stand_ins=ORGANISATIONS_NAMED)
+
+    assert read.rows(name=None, kind=OrganisationKind.AGENCY.value) == []  # IS NULL, which the SQL compiled for
+    assert read._compiled == {}  # text has not been compiled
+    assert len(read.rows(name="North", kind=OrganisationKind.AGENCY.value)) == 1
+    assert read.rows(name="North", kind="school") == []
+
+
+def test_a_query_whose_sql_depends_on_the_values_is_not_compiled_and_still_answers():
+    OrganisationFactory.create_batch(3, kind=OrganisationKind.AGENCY)
+
+    def first(count):  # the slice is written into the SQL, not bound
+        return Organisation.objects.order_by("pk").values_list("pk")[:count]
+
+    read = CompiledRead(first, stand_ins=({"count": 1}, {"count": 2}))
+
+    assert len(read.rows(count=2)) == 2
+    assert len(read.rows(count=3)) == 3
+    assert read._compiled["rows"] is None
+
+
+def test_a_value_the_query_does_not_use_is_not_compiled():
+    OrganisationFactory(name="North", kind=OrganisationKind.AGENCY)
+    read = CompiledRead(lambda name, unused: Organisation.objects.filter(name=name),
+                        stand_ins=({"name": "(one)", "unused": 1}, {"name": "(two)", "unused": 2}))
+
+    assert read.exists(name="North", unused=5)
+    assert not read.exists(name="South", unused=5)
+    assert read._compiled["exists"] is None
+
+
+def test_columns_the_database_returns_in_another_form_are_read_by_the_orm():
+    organisation = OrganisationFactory(name="North", kind=OrganisationKind.AGENCY)
+    read = CompiledRead(lambda name: Organisation.objects.filter(name=name).values_list("created_at"),
+                        stand_ins=({"name": "(one)"}, {"name": "(two)"}))
+
+    rows = read.rows(name="North")
+
+    assert rows == [(organisation.created_at,)]
+    assert isinstance(rows[0][0], datetime.datetime)
+    if connection.vendor == "sqlite":  # SQLite returns text that Django converts; PostgreSQL needs no converter
+        assert read._compiled["rows"] is None
+
+
+def test_stand_ins_must_differ():
+    with pytest.raises(ValueError):
+        CompiledRead(organisations_named, stand_ins=({"name": "x", "kind": "a"}, {"name": "x", "kind": "b"}))
+    with pytest.raises(ValueError):
+        CompiledRead(organisations_named, stand_ins=({"name": "x", "kind": "a"}, {"name": "y"}))
