@@ -334,11 +334,13 @@ def officer_session(officer) -> str:
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from safecommons.accounts.backends import USER_BACKEND
+
     device = TOTPDevice.objects.filter(user=officer, confirmed=True).first() or TOTPDevice.objects.create(
         user=officer, name="bench", confirmed=True)
     session = SessionStore()
     session[SESSION_KEY] = str(officer.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = USER_BACKEND
     session[HASH_SESSION_KEY] = officer.get_session_auth_hash()
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session["last_seen"] = int(time.time())

@@ -11,6 +11,7 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from safecommons.accounts.backends import USER_BACKEND
 from safecommons.accounts.tests.factories import MembershipFactory, UserFactory
 from safecommons.core.audit import append_only
 from safecommons.core.roles import Role
@@ -87,7 +88,7 @@ def people(agency, partner, security_company, oversight_body):
 
 def sign_in(client: Client, user) -> Client:
     """A session as after the real sign-in: staff sessions carry a verified TOTP device."""
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend=USER_BACKEND)
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
         user=user, name="test", confirmed=True
     )

@@ -111,12 +111,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "safecommons.accounts.middleware.OTPDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "safecommons.accounts.middleware.StaffSessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "safecommons.core.middleware.NotFoundMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = ["safecommons.accounts.backends.UserBackend"]
 
 ROOT_URLCONF = "safecommons.urls"
 ASGI_APPLICATION = "safecommons.asgi.application"

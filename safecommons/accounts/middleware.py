@@ -7,12 +7,31 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django_otp.middleware import OTPMiddleware
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safecommons.accounts import services
+from safecommons.core.compiled import CompiledRead
 from safecommons.core.permissions import actor_for_user
 from safecommons.core.privacy import is_anonymous_request
 
 LAST_SEEN_STEP_S = 60
+TOTP_DEVICE_LABEL = f"{TOTPDevice._meta.app_label}.{TOTPDevice._meta.model_name}"
+
+_TOTP_DEVICE = CompiledRead(lambda device_id: TOTPDevice.objects.filter(id=device_id),
+                            stand_ins=({"device_id": -1001}, {"device_id": -2002}))
+
+
+class OTPDeviceMiddleware(OTPMiddleware):
+    """django-otp's middleware, which finds the session's verified device again on every request of a signed-in
+    person; a TOTP device (the only kind people here have) is read by SQL compiled once (core/compiled.py).
+    Whether the device is the user's and confirmed is still django-otp's check, after the read."""
+
+    def _device_from_persistent_id(self, persistent_id: str):
+        label, _, device_id = self._normalize_persistent_id(persistent_id).rpartition("/")
+        if label == TOTP_DEVICE_LABEL and device_id.isascii() and device_id.isdigit():
+            return _TOTP_DEVICE.first(device_id=int(device_id))
+        return super()._device_from_persistent_id(persistent_id)
 
 
 class StaffSessionPolicyMiddleware:

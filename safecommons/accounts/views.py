@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from safecommons.accounts import services
+from safecommons.accounts.backends import USER_BACKEND
 from safecommons.accounts.forms import CodeForm, RegisterForm, SignInForm
 from safecommons.accounts.models import User
 from safecommons.accounts.selectors import account_overview
@@ -45,7 +46,7 @@ def sign_in(request):
     if request.method == "POST" and form.is_valid():
         result = services.sign_in_password(email=form.cleaned_data["email"], password=form.cleaned_data["password"])
         if result.outcome == SignIn.OK:
-            login(request, result.user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, result.user, backend=USER_BACKEND)
             return redirect(_next_url(request))
         if result.outcome in (SignIn.NEEDS_TOTP, SignIn.NEEDS_ENROLMENT):
             request.session[PENDING] = result.user.pk
@@ -65,7 +66,7 @@ def _pending_user(request) -> User | None:
 
 def _finish(request, user: User, device):
     request.session.pop(PENDING, None)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend=USER_BACKEND)
     otp_login(request, device)
     return redirect(_next_url(request))
 
@@ -128,7 +129,7 @@ def register(request):
         except Refused as exc:
             form.add_error("email", str(exc))
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=USER_BACKEND)
             messages.success(request, _("Welcome! Your resident account is ready."))
             return redirect("places:find")
     return render(request, "accounts/register.html", {"form": form})

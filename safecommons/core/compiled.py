@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +47,19 @@ class _Compiled:
     sql: str
     # For each parameter: the value's name and how it is written, or None and the query's own value.
     slots: tuple[tuple[str | None, Encoder | Any], ...]
+    # For `first`: the model, its columns' attribute names, and the converters of the columns that have any
+    # (SQLite returns datetimes as text, say), applied as the ORM applies them.
+    model: type[Model] | None = None
+    attnames: tuple[str, ...] = ()
+    converters: dict[int, tuple[list[Callable], Any]] = field(default_factory=dict)
 
     def params(self, values: Mapping[str, Any]) -> list[Any]:
         return [encode(values[name]) if name is not None else encode for name, encode in self.slots]
 
 
 class CompiledRead:
-    """A read built by `build(**values)`, a QuerySet, compiled once per database for `exists` or `rows`.
+    """A read built by `build(**values)`, a QuerySet, compiled once for each way it is asked: `exists`,
+    `rows` (of a `values_list`) or `first` (a model instance).
 
     `stand_ins` are two dicts with a value for every argument of `build`, of the type calls will pass
     (int, str or date), different between the two and unlikely to appear in the query for another reason
@@ -86,6 +92,24 @@ class CompiledRead:
             cursor.execute(compiled.sql, compiled.params(values))
             return [tuple(row) for row in cursor.fetchall()]
 
+    def first(self, **values: Any) -> Model | None:
+        """The first instance the query finds, as `build(**values).first()` gives it (for a model's own
+        columns: no `select_related`, nothing deferred or annotated)."""
+        compiled, alias = self._for(values, "first")
+        if compiled is None:
+            return self.build(**values).first()
+        connection = connections[alias]
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, compiled.params(values))
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        row = list(row)
+        for index, (converters, expression) in compiled.converters.items():
+            for converter in converters:
+                row[index] = converter(row[index], expression, connection)
+        return compiled.model.from_db(alias, compiled.attnames, row)
+
     def _for(self, values: Mapping[str, Any], shape: str) -> tuple[_Compiled | None, str]:
         first = self.stand_ins[0]
         if set(values) != set(first) or any(type(values[name]) is not type(first[name]) for name in first):
@@ -98,7 +122,8 @@ class CompiledRead:
 
     def _compile(self, alias: str, shape: str) -> _Compiled | None:
         try:
-            (sql, params), (other_sql, other_params) = (self._sql(values, alias, shape) for values in self.stand_ins)
+            (sql, params, reading), (other_sql, other_params, _) = (self._sql(values, alias, shape)
+                                                                     for values in self.stand_ins)
         except _NotCompilable as reason:
             logger.warning("compiled read %s: not compiled (%s); it goes through the ORM", self.build, reason)
             return None
@@ -124,23 +149,34 @@ class CompiledRead:
         if problem:
             logger.warning("compiled read %s: not compiled (%s); it goes through the ORM", self.build, problem)
             return None
-        return _Compiled(sql=sql, slots=tuple(slots))
+        return _Compiled(sql=sql, slots=tuple(slots), **reading)
 
     def _matches(self, encode: Encoder, name: str, param: Any, other: Any) -> bool:
         first, second = (encode(values[name]) for values in self.stand_ins)
         return (type(first) is type(param) and first == param and type(second) is type(other)
                 and second == other)
 
-    def _sql(self, values: Mapping[str, Any], alias: str, shape: str) -> tuple[str, tuple]:
+    def _sql(self, values: Mapping[str, Any], alias: str, shape: str) -> tuple[str, tuple, dict[str, Any]]:
+        """The SQL and parameters for one set of values, and for `first` how to make the instance."""
         queryset = self.build(**values)
+        if shape == "first":  # as QuerySet.first() asks
+            queryset = (queryset if queryset.ordered else queryset.order_by("pk"))[:1]
         query = queryset.query.exists() if shape == "exists" else queryset.query
         compiler = query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
-        if shape == "rows":
-            columns = [column for column, _, _ in compiler.select[:compiler.col_count]]
-            if compiler.get_converters(columns):
-                raise _NotCompilable("its columns are converted on the way out")
-        return sql, tuple(params)
+        columns = [column for column, _, _ in compiler.select[:compiler.col_count]]
+        reading: dict[str, Any] = {}
+        if shape == "rows" and compiler.get_converters(columns):
+            raise _NotCompilable("its columns are converted on the way out")
+        if shape == "first":
+            klass_info = compiler.klass_info or {}
+            if (klass_info.get("model") is not queryset.model or klass_info.get("related_klass_infos")
+                    or list(klass_info.get("select_fields", ())) != list(range(len(columns)))
+                    or compiler.annotation_col_map):
+                raise _NotCompilable("it reads more than the model's own columns")
+            reading = {"model": queryset.model, "attnames": tuple(column.target.attname for column in columns),
+                       "converters": compiler.get_converters(columns)}
+        return sql, tuple(params), reading
 
 
 class _NotCompilable(Exception):

@@ -29,7 +29,8 @@ def organisations_named(name, kind):
     return Organisation.objects.filter(name=name, kind=kind).values_list("pk", "slug")
 
 
-ORGANISATIONS_NAMED = ({"name": "(stand-in one)", "kind": "(kind one)"}, {"name": "(stand-in two)", "kind": "(kind two)"})
+ORGANISATIONS_NAMED = ({"name": "(stand-in one)", "kind": "(kind one)"},
+                       {"name": "(stand-in two)", "kind": "(kind two)"})
 
 
 def test_the_agreement_check_is_compiled_and_answers_as_the_orm_on_every_day_of_an_agreement():
@@ -40,8 +41,8 @@ def test_the_agreement_check_is_compiled_and_answers_as_the_orm_on_every_day_of_
     answers = []
     for day in (datetime.date(2026, 2, 28), datetime.date(2026, 3, 1), datetime.date(2026, 3, 31),
                 datetime.date(2026, 4, 1)):
-        with time_machine.travel(datetime.datetime.combine(day, datetime.time(12), tzinfo=timezone.get_current_timezone()),
-                                 tick=False):
+        noon = datetime.datetime.combine(day, datetime.time(12), tzinfo=timezone.get_current_timezone())
+        with time_machine.travel(noon, tick=False):
             compiled = partner_selectors.grant_exists(scope=Scope.ALARM_EVENTS, provider_id=company.pk,
                                                       recipient_id=agency.pk)
             assert compiled == grant_asked_of_the_orm(company, agency)
@@ -52,7 +53,8 @@ def test_the_agreement_check_is_compiled_and_answers_as_the_orm_on_every_day_of_
     with time_machine.travel(datetime.datetime(2026, 3, 15, 12, tzinfo=datetime.UTC), tick=False):
         assert not partner_selectors.grant_exists(scope=Scope.ALARM_EVENTS, provider_id=agency.pk,
                                                   recipient_id=company.pk)  # one way only
-        assert not partner_selectors.grant_exists(scope=Scope.TIP_REFERRALS, provider_id=company.pk, recipient_id=agency.pk)
+        assert not partner_selectors.grant_exists(scope=Scope.TIP_REFERRALS, provider_id=company.pk,
+                                                  recipient_id=agency.pk)
         Agreement.objects.filter(pk=agreement.pk).update(status=Agreement.Status.TERMINATED)
         assert not partner_selectors.grant_exists(scope=Scope.ALARM_EVENTS, provider_id=company.pk,
                                                   recipient_id=agency.pk)
@@ -135,3 +137,33 @@ def test_stand_ins_must_differ():
         CompiledRead(organisations_named, stand_ins=({"name": "x", "kind": "a"}, {"name": "x", "kind": "b"}))
     with pytest.raises(ValueError):
         CompiledRead(organisations_named, stand_ins=({"name": "x", "kind": "a"}, {"name": "y"}))
+
+
+def test_first_makes_the_instance_the_orm_would_with_every_column_converted():
+    organisation = OrganisationFactory(name="North", kind=OrganisationKind.AGENCY, is_listed=False)
+    read = CompiledRead(lambda slug: Organisation.objects.filter(slug=slug),
+                        stand_ins=({"slug": "(one)"}, {"slug": "(two)"}))
+
+    found = read.first(slug=organisation.slug)
+    by_orm = Organisation.objects.get(pk=organisation.pk)
+
+    assert read._compiled["first"] is not None
+    assert found is not None and found.pk == organisation.pk and found._state.db == "default"
+    assert not found._state.adding
+    for model_field in Organisation._meta.concrete_fields:
+        assert getattr(found, model_field.attname) == getattr(by_orm, model_field.attname), model_field.name
+    assert isinstance(found.created_at, datetime.datetime) and found.created_at.tzinfo is not None
+    assert read.first(slug="nobody") is None
+
+
+def test_first_with_related_rows_goes_through_the_orm():
+    person = UserFactory()
+    organisation = OrganisationFactory(name="North", kind=OrganisationKind.AGENCY)
+    membership = Membership.objects.create(user=person, organisation=organisation, role=Role.OFFICER)
+    read = CompiledRead(lambda user_id: Membership.objects.select_related("organisation").filter(user_id=user_id),
+                        stand_ins=({"user_id": -1}, {"user_id": -2}))
+
+    found = read.first(user_id=person.pk)
+
+    assert found == membership and found.organisation.name == "North"
+    assert read._compiled["first"] is None

@@ -4,6 +4,7 @@ permits, and incidents written as rows (tests of the services go through the ser
 import factory
 from django.utils import timezone
 
+from safecommons.accounts.backends import USER_BACKEND
 from safecommons.incidents.events import incident_event_append
 from safecommons.incidents.models import AlarmPermit, Incident, IncidentEvent, IncidentType
 from safecommons.partners.models import Scope
@@ -63,7 +64,7 @@ def staff_session_key(user, *, second_factor: bool = True, idle_minutes: int = 0
     if second_factor:
         sign_in(client, user)
     else:
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(user, backend=USER_BACKEND)
     key = client.cookies["sessionid"].value
     session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)  # cached with Redis
     session["last_seen"] = int(time.time()) - idle_minutes * 60

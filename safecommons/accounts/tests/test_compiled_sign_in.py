@@ -1,0 +1,74 @@
+"""The session's user and TOTP device are found again by SQL compiled once: the same people, the same
+refusals as Django's and django-otp's own lookups."""
+
+import pytest
+from django.contrib.auth import get_user
+from django.test import RequestFactory
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from safecommons.accounts import backends
+from safecommons.accounts import middleware as account_middleware
+from safecommons.accounts.backends import UserBackend
+from safecommons.accounts.middleware import OTPDeviceMiddleware
+from safecommons.accounts.tests.factories import UserFactory
+from safecommons.conftest import sign_in
+from safecommons.core.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_backend_finds_an_active_user_and_refuses_an_inactive_or_missing_one():
+    active, inactive = UserFactory(), UserFactory(is_active=False)
+    backend = UserBackend()
+
+    found = backend.get_user(active.pk)
+
+    assert found == active and found.password == active.password and found.email == active.email
+    assert backends._USER_BY_ID._compiled["first"] is not None
+    assert backend.get_user(inactive.pk) is None
+    assert backend.get_user(10**9) is None
+
+
+def test_a_signed_in_request_is_that_person_and_a_changed_password_ends_the_session(client, people):
+    officer = people[Role.OFFICER]
+    sign_in(client, officer)
+    request = RequestFactory().get("/")
+    request.session = client.session
+
+    assert get_user(request) == officer
+
+    officer.set_password("another long passphrase 2026")
+    officer.save()
+    assert not get_user(request).is_authenticated  # Django's check of the session's hash still runs
+
+
+def device_found(session_device_id: str, user):
+    request = RequestFactory().get("/")
+    request.session = {DEVICE_ID_SESSION_KEY: session_device_id}
+    verified_user = OTPDeviceMiddleware(lambda request: None)._verify_user_sync(request, user)
+    return verified_user.otp_device
+
+
+def test_the_middleware_finds_the_sessions_totp_device_and_only_the_users_own_confirmed_one(people):
+    officer, other = people[Role.OFFICER], people[Role.SUPERVISOR]
+    device = TOTPDevice.objects.create(user=officer, name="phone", confirmed=True)
+    someone_elses = TOTPDevice.objects.create(user=other, name="phone", confirmed=True)
+    unconfirmed = TOTPDevice.objects.create(user=officer, name="new phone", confirmed=False)
+
+    assert device_found(device.persistent_id, officer) == device
+    assert account_middleware._TOTP_DEVICE._compiled["first"] is not None
+    assert device_found(device.persistent_id, officer).key == device.key
+    assert device_found(someone_elses.persistent_id, officer) is None
+    assert device_found(unconfirmed.persistent_id, officer) is None
+    assert device_found("otp_totp.totpdevice/999999", officer) is None
+    assert device_found("otp_totp.totpdevice/x1", officer) is None
+    assert device_found("otp_static.staticdevice/1", officer) is None
+
+
+def test_staff_sign_in_through_the_pages_uses_the_backend(client, people):
+    officer = people[Role.OFFICER]
+    sign_in(client, officer)
+
+    assert client.get("/incidents/board/").status_code == 200
+    assert client.session["_auth_user_backend"] == backends.USER_BACKEND
