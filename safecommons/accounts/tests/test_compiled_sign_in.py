@@ -2,8 +2,10 @@
 refusals as Django's and django-otp's own lookups."""
 
 import pytest
-from django.contrib.auth import get_user
+from django.contrib.auth import BACKEND_SESSION_KEY, get_user
 from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -11,9 +13,11 @@ from safecommons.accounts import backends
 from safecommons.accounts import middleware as account_middleware
 from safecommons.accounts.backends import UserBackend
 from safecommons.accounts.middleware import OTPDeviceMiddleware
-from safecommons.accounts.tests.factories import UserFactory
+from safecommons.accounts.tests.factories import PASSWORD, UserFactory
+from safecommons.accounts.tests.test_sign_in import current_code
 from safecommons.conftest import sign_in
 from safecommons.core.roles import Role
+from safecommons.incidents.tests.factories_workflow import actor
 
 pytestmark = pytest.mark.django_db
 
@@ -66,9 +70,46 @@ def test_the_middleware_finds_the_sessions_totp_device_and_only_the_users_own_co
     assert device_found("otp_static.staticdevice/1", officer) is None
 
 
-def test_staff_sign_in_through_the_pages_uses_the_backend(client, people):
+def test_signing_in_through_the_pages_stores_the_backend_and_the_next_request_is_that_person(client, people):
+    officer = people[Role.OFFICER]
+    device = TOTPDevice.objects.create(user=officer, name="phone", confirmed=True)
+    client.post(reverse("accounts:sign_in"), {"email": officer.email, "password": PASSWORD})
+    client.post(reverse("accounts:totp"), {"token": current_code(device)})
+
+    assert client.session[BACKEND_SESSION_KEY] == backends.USER_BACKEND
+    response = client.get(reverse("accounts:account"))
+    assert response.status_code == 200 and response.wsgi_request.user == officer
+    assert response.wsgi_request.user.is_verified()
+
+
+def test_a_session_naming_another_backend_is_signed_out(client, people):
     officer = people[Role.OFFICER]
     sign_in(client, officer)
+    session = client.session
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session.save()
 
-    assert client.get("/incidents/board/").status_code == 200
-    assert client.session["_auth_user_backend"] == backends.USER_BACKEND
+    response = client.get(reverse("accounts:account"))
+
+    assert response.status_code == 302 and response.url.startswith(reverse("accounts:sign_in"))
+
+
+def test_what_changes_after_the_reads_were_compiled_is_seen_at_the_next_read(people):
+    officer = people[Role.OFFICER]
+    backend = UserBackend()
+    assert backend.get_user(officer.pk) == officer  # compiled by now
+    membership = officer.memberships.get()
+    assert actor(officer).is_agency_staff
+
+    officer.is_active = False
+    officer.save(update_fields=["is_active"])
+    membership.ended_at = timezone.now()
+    membership.save(update_fields=["ended_at"])
+
+    assert backend.get_user(officer.pk) is None
+    assert not actor(officer).memberships
+
+
+def test_an_id_no_column_holds_finds_nobody():
+    assert UserBackend().get_user(2**63) is None
+    assert UserBackend().get_user(-(2**70)) is None

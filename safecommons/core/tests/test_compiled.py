@@ -128,8 +128,8 @@ def test_columns_the_database_returns_in_another_form_are_read_by_the_orm():
 
     assert rows == [(organisation.created_at,)]
     assert isinstance(rows[0][0], datetime.datetime)
-    if connection.vendor == "sqlite":  # SQLite returns text that Django converts; PostgreSQL needs no converter
-        assert read._compiled["rows"] is None
+    # SQLite returns text that Django converts, so the ORM reads it; PostgreSQL returns datetimes
+    assert (read._compiled["rows"] is None) == (connection.vendor == "sqlite")
 
 
 def test_stand_ins_must_differ():
@@ -167,3 +167,61 @@ def test_first_with_related_rows_goes_through_the_orm():
 
     assert found == membership and found.organisation.name == "North"
     assert read._compiled["first"] is None
+
+
+def test_a_builder_that_decides_on_the_value_is_not_compiled():
+    low, high = OrganisationFactory.create_batch(2, kind=OrganisationKind.AGENCY)
+
+    def around(pk):  # what a builder must not do: the stand-ins of both signs make the SQL differ
+        return Organisation.objects.filter(pk__gt=-pk) if pk < 0 else Organisation.objects.filter(pk__lt=pk)
+
+    read = CompiledRead(around, stand_ins=({"pk": -11}, {"pk": 22}, {"pk": 3**30}))
+
+    assert read.exists(pk=high.pk) and not read.exists(pk=low.pk)
+    assert read._compiled["exists"] is None
+
+
+def test_an_integer_no_column_holds_goes_through_the_orm():
+    read = CompiledRead(lambda pk: Organisation.objects.filter(pk=pk), stand_ins=({"pk": -11}, {"pk": 22}))
+
+    assert read.first(pk=2**63) is None and not read.exists(pk=-(2**70))
+    assert read._compiled == {}
+
+
+def test_rows_other_than_tuples_of_the_selected_columns_go_through_the_orm():
+    OrganisationFactory(name="North", kind=OrganisationKind.AGENCY)
+    OrganisationFactory(name="South", kind=OrganisationKind.AGENCY)
+    flat = CompiledRead(lambda kind: Organisation.objects.filter(kind=kind).order_by("name").values_list(
+        "name", flat=True), stand_ins=({"kind": "(one)"}, {"kind": "(two)"}))
+    ordered_elsewhere = CompiledRead(lambda kind: Organisation.objects.filter(kind=kind).order_by("name").distinct()
+                                     .values_list("kind"), stand_ins=({"kind": "(one)"}, {"kind": "(two)"}))
+
+    assert flat.rows(kind="agency") == ["North", "South"]
+    assert ordered_elsewhere.rows(kind="agency") == list(
+        Organisation.objects.filter(kind="agency").order_by("name").distinct().values_list("kind"))
+    assert flat._compiled["rows"] is None and ordered_elsewhere._compiled["rows"] is None
+
+
+def test_a_query_that_fails_to_compile_is_answered_by_the_orm_every_time():
+    OrganisationFactory(name="North", kind=OrganisationKind.AGENCY)
+    read = CompiledRead(lambda name: Organisation.objects.filter(name=name).none(),
+                        stand_ins=({"name": "(one)"}, {"name": "(two)"}))
+
+    assert not read.exists(name="North") and not read.exists(name="North")
+    assert read._compiled["exists"] is None
+
+
+def test_first_follows_the_models_ordering_as_queryset_first_does():
+    person = UserFactory()
+    for name in ("Zeta", "Alpha", "Mid"):
+        Membership.objects.create(user=person, role=Role.OFFICER,
+                                  organisation=OrganisationFactory(name=name, kind=OrganisationKind.AGENCY))
+    read = CompiledRead(lambda user_id: Membership.objects.filter(user_id=user_id),
+                        stand_ins=({"user_id": -1}, {"user_id": 2}))
+    by_name = CompiledRead(lambda user_id: Membership.objects.filter(user_id=user_id).order_by("-role", "-pk"),
+                           stand_ins=({"user_id": -1}, {"user_id": 2}))
+
+    assert read.first(user_id=person.pk) == Membership.objects.filter(user_id=person.pk).first()
+    assert by_name.first(user_id=person.pk) == Membership.objects.filter(user_id=person.pk).order_by(
+        "-role", "-pk").first()
+    assert by_name._compiled["first"] is not None
