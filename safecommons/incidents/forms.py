@@ -105,22 +105,42 @@ def formset_rows(formset) -> list[dict[str, str]]:
 # --- Updates on the incident's page (operators)
 
 
+# What a page older than the last update sends for a flag it does not touch: nothing, which changes nothing.
+NO_CHANGE = ""
+PERSONS_AT_RISK = "on"  # what the checkbox of earlier pages sent; a tab opened before an upgrade still works
+NO_LONGER_AT_RISK = "off"
+
+
 class ObservationForm(forms.Form):
-    """An observation; it may also change the flags police sort by (pre-filled with what is recorded now)."""
+    """An observation; it may also change the flags police sort by, but only those the operator sets here.
+    Nothing is pre-filled: every flag left alone means "no change", so a page rendered before the last update
+    (another tab, a colleague's update) never undoes a flag, and clearing weapons is its own explicit box."""
 
     text = _text(_("What you see now"))
-    weapons = forms.CharField(label=_("Weapons seen"), max_length=300, required=False)
-    persons_at_risk = forms.BooleanField(label=_("People are at risk"), required=False)
-    verification = forms.ChoiceField(label=_("How do you know"), choices=Verification.choices)
+    weapons = forms.CharField(label=_("Weapons seen"), max_length=300, required=False,
+                              help_text=_("Only to add or correct the weapons; leave empty to keep what is "
+                                          "recorded."))
+    no_weapons = forms.BooleanField(label=_("No weapons after all"), required=False,
+                                    help_text=_("Clears the weapons recorded."))
+    persons_at_risk = forms.ChoiceField(label=_("People at risk"), required=False, initial=NO_CHANGE, choices=[
+        (NO_CHANGE, _("No change")), (PERSONS_AT_RISK, _("People are at risk")),
+        (NO_LONGER_AT_RISK, _("No longer at risk"))])
+    verification = forms.ChoiceField(label=_("How do you know"), required=False, initial=NO_CHANGE,
+                                     choices=[(NO_CHANGE, _("No change")), *Verification.choices])
 
-    @classmethod
-    def for_incident(cls, incident: Incident, data=None) -> ObservationForm:
-        return cls(data, prefix="observation", initial={
-            "weapons": incident.weapons, "persons_at_risk": incident.persons_at_risk,
-            "verification": incident.verification})
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("weapons") and cleaned.get("no_weapons"):
+            self.add_error("no_weapons", _("Either name the weapons seen or say there were none, not both."))
+        return cleaned
 
     def update_fields(self) -> dict[str, Any]:
-        return dict(self.cleaned_data)
+        """The service's arguments: None for every flag left alone (no change)."""
+        data = self.cleaned_data
+        weapons = "" if data["no_weapons"] else (data["weapons"] or None)
+        at_risk = {PERSONS_AT_RISK: True, NO_LONGER_AT_RISK: False}.get(data["persons_at_risk"])
+        return {"text": data["text"], "weapons": weapons, "persons_at_risk": at_risk,
+                "verification": data["verification"] or None}
 
 
 class MovementForm(forms.Form):
@@ -168,7 +188,8 @@ class SnapshotForm(forms.Form):
 
 
 class WithdrawForm(forms.Form):
-    reason = forms.CharField(label=_("Why are you withdrawing it?"), max_length=300)
+    reason = forms.CharField(label=_("Why are you withdrawing it?"), max_length=300,
+                             error_messages={"required": _("Say why you are withdrawing the incident.")})
 
 
 # --- Police
@@ -191,6 +212,11 @@ class CloseForm(forms.Form):
     outcome_summary = _text(_("Outcome for the company"), required=True,
                             help_text=_("Sent to the operator and the company's 24/7 contact. Say what happened; "
                                         "leave out what they must not know."))
+
+    def __init__(self, *args, dispositions=CLOSING_DISPOSITIONS, **kwargs):
+        """`dispositions`: what this incident may be closed as (`incident_closing_dispositions`)."""
+        super().__init__(*args, **kwargs)
+        self.fields["disposition"].choices = [(d.value, d.label) for d in Disposition if d in dispositions]
 
 
 class MessageForm(forms.Form):

@@ -375,7 +375,8 @@ def incident_snapshot_attach(*, actor: Actor, incident: Incident, image_file: An
 def incident_withdraw(*, actor: Actor, incident: Incident, reason: str) -> Incident:
     """The operator takes the incident back (a false alarm seen on camera, a mistake). Before police are on
     the way it is closed as withdrawn; once dispatched or on scene, police are asked (the timeline says so
-    with the reason) and close it themselves with a disposition."""
+    with the reason) and close it themselves with a disposition. Returns the incident: closed when it was
+    withdrawn, still open (with `cancel_requested_at`) when police were asked."""
     require(actor, "incident.update", incident)
     reason = clean_text(reason, limit=300)
     if not reason:

@@ -128,12 +128,23 @@ def incident_status_set(*, actor: Actor, incident: Incident, status: str) -> Inc
     return incident
 
 
+def incident_closing_dispositions(incident: Incident) -> tuple[str, ...]:
+    """What police may close the incident as: `CLOSING_DISPOSITIONS`, and while they have been asked to stand
+    down, what was asked: "withdrawn by the operator" when the operator withdrew it, "cancelled by the alarm
+    company" when the alarm center cancelled it (either is otherwise theirs alone, before dispatch)."""
+    if incident.cancel_requested_at is None:
+        return CLOSING_DISPOSITIONS
+    asked_by = set(incident.events.filter(kind=IncidentEvent.Kind.CANCEL_REQUESTED).values_list("side", flat=True))
+    asked = {Disposition.WITHDRAWN: IncidentEvent.Side.OPERATOR, Disposition.CANCELLED: IncidentEvent.Side.ALARM_CENTER}
+    return (*CLOSING_DISPOSITIONS, *(disposition for disposition, side in asked.items() if side in asked_by))
+
+
 def incident_close(*, actor: Actor, incident: Incident, disposition: str, outcome_summary: str) -> Incident:
-    """Close the incident with a disposition and an outcome summary. The OUTCOME event carries the summary
-    back to the operator's console, and after the commit it is emailed to the operator who opened it and to
-    the company's first 24/7 contact."""
+    """Close the incident with a disposition (`incident_closing_dispositions`) and an outcome summary. The
+    OUTCOME event carries the summary back to the operator's console, and after the commit it is emailed to
+    the operator who opened it and to the company's first 24/7 contact."""
     require(actor, "incident.dispatch", incident)
-    if disposition not in CLOSING_DISPOSITIONS:
+    if disposition not in Disposition.values:
         raise Refused(_("Choose how the incident ended."))
     outcome_summary = clean_text(outcome_summary)
     if not outcome_summary:
@@ -141,6 +152,8 @@ def incident_close(*, actor: Actor, incident: Incident, disposition: str, outcom
     with transaction.atomic():
         incident = incident_lock(actor=actor, incident_id=incident.pk, rule="incident.dispatch")
         _open_check(incident)
+        if disposition not in incident_closing_dispositions(incident):
+            raise Refused(_("Choose how the incident ended."))
         incident.status = Incident.Status.CLOSED
         incident.disposition = disposition
         incident.outcome_summary = outcome_summary
@@ -177,7 +190,7 @@ def incident_outcome_email_send(*, incident_id: int) -> int:
     for address, language in incident_outcome_recipients(incident):
         with translation.override(language):
             context = {"incident": incident, "platform_name": settings.PLATFORM_NAME,
-                       "incident_path": reverse("incidents:detail", args=[incident.pk])}
+                       "incident_url": f"{settings.SITE_URL}{reverse('incidents:detail', args=[incident.pk])}"}
             subject = render_to_string("incidents/email/outcome_subject.txt", context).strip()
             body = render_to_string("incidents/email/outcome_body.txt", context)
         try:

@@ -232,8 +232,8 @@ def test_the_operator_posts_updates_from_the_page(client_for, operator, incident
 def test_a_bad_update_from_the_page_says_why(client_for, operator, incident):
     client = client_for(operator)
     response = client.post(reverse("incidents:update", args=[incident.pk]),
-                           {"kind": "movement", "movement-latitude": "120", "movement-longitude": "0"}, follow=True)
-    assert response.status_code == 200 and b"Ensure this value is less than or equal to 90" in response.content
+                           {"kind": "movement", "movement-latitude": "120", "movement-longitude": "0"})
+    assert response.status_code == 400 and b"Ensure this value is less than or equal to 90" in response.content
     assert incident.events.count() == 1
 
 

@@ -15,7 +15,6 @@ from safecommons.core.permissions import actor_for_user
 from safecommons.incidents.forms import (
     UPDATE_FORMS,
     IncidentOpenForm,
-    ObservationForm,
     SnapshotForm,
     SuspectFormSet,
     VehicleFormSet,
@@ -24,11 +23,7 @@ from safecommons.incidents.forms import (
 )
 from safecommons.incidents.selectors import incidents as incident_selectors
 from safecommons.incidents.services import operator as operator_services
-
-
-def form_errors_say(form) -> str:
-    """A form's errors as one line, for a message above the incident's page."""
-    return " ".join(str(error) for errors in form.errors.values() for error in errors)
+from safecommons.incidents.views.incident import incident_form_post
 
 
 @login_required
@@ -69,64 +64,52 @@ def incident_open(request):
     }, status=status)
 
 
-def _done(request, incident_id: int, action, success: str):
-    """Run one action of the incident's page; say how it went above the page."""
-    try:
-        action()
-    except Refused as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, success)
-    return redirect("incidents:detail", incident_id=incident_id)
-
-
 @login_required
 @require_POST
 def incident_update(request, incident_id: int):
-    actor = actor_for_user(request.user)
-    incident = incident_selectors.incident_for_action(actor=actor, incident_id=incident_id,
-                                                       rule="incident.update")
     kind = request.POST.get("kind", "")
     form_class = UPDATE_FORMS.get(kind)
     if form_class is None:
+        # Load it as any action does (who may not see it is refused) before saying what an update is.
+        incident_selectors.incident_for_action(actor=actor_for_user(request.user), incident_id=incident_id,
+                                               rule="incident.update")
         messages.error(request, _("An update is an observation, a movement, a suspect or a vehicle."))
-        return redirect("incidents:detail", incident_id=incident.pk)
-    form = (ObservationForm.for_incident(incident, request.POST) if form_class is ObservationForm
-            else form_class(request.POST, prefix=kind))
-    if not form.is_valid():
-        messages.error(request, form_errors_say(form))
-        return redirect("incidents:detail", incident_id=incident.pk)
-    return _done(request, incident.pk, lambda: operator_services.incident_update_post(
-        actor=actor, incident_id=incident.pk, kind=kind, **form.update_fields()), _("Update sent to police."))
+        return redirect("incidents:detail", incident_id=incident_id)
+    return incident_form_post(
+        request, incident_id=incident_id, rule="incident.update", form_name=f"{kind}_form", section=kind,
+        make_form=lambda _incident: form_class(request.POST, prefix=kind),
+        act=lambda actor, incident, form: operator_services.incident_update_post(
+            actor=actor, incident_id=incident.pk, kind=kind, **form.update_fields()),
+        success=_("Update sent to police."), not_sent=_("This incident is closed; your update was not sent."))
 
 
 @login_required
 @require_POST
 def incident_snapshot_add(request, incident_id: int):
-    actor = actor_for_user(request.user)
-    incident = incident_selectors.incident_for_action(actor=actor, incident_id=incident_id,
-                                                       rule="incident.update")
-    form = SnapshotForm(request.POST, request.FILES, prefix="snapshot")
-    if not form.is_valid():
-        messages.error(request, form_errors_say(form))
-        return redirect("incidents:detail", incident_id=incident.pk)
-    return _done(request, incident.pk, lambda: operator_services.incident_snapshot_attach(
-        actor=actor, incident=incident, image_file=form.cleaned_data["image"], caption=form.cleaned_data["caption"]),
-        _("Snapshot sent to police."))
+    return incident_form_post(
+        request, incident_id=incident_id, rule="incident.update", form_name="snapshot_form", section="snapshot",
+        make_form=lambda _incident: SnapshotForm(request.POST, request.FILES, prefix="snapshot"),
+        act=lambda actor, incident, form: operator_services.incident_snapshot_attach(
+            actor=actor, incident=incident, image_file=form.cleaned_data["image"],
+            caption=form.cleaned_data["caption"]),
+        success=_("Snapshot sent to police."), not_sent=_("This incident is closed; your snapshot was not sent."))
+
+
+def _withdrawn_say(incident) -> str:
+    if incident.is_open:  # police were on the way: they were asked, and close it themselves
+        return _("Police have been asked to stand down; they will close the incident.")
+    return _("Incident withdrawn.")
 
 
 @login_required
 @require_POST
 def incident_withdraw(request, incident_id: int):
-    actor = actor_for_user(request.user)
-    incident = incident_selectors.incident_for_action(actor=actor, incident_id=incident_id,
-                                                       rule="incident.update")
-    form = WithdrawForm(request.POST, prefix="withdraw")
-    if not form.is_valid():
-        messages.error(request, _("Say why you are withdrawing the incident."))
-        return redirect("incidents:detail", incident_id=incident.pk)
-    return _done(request, incident.pk, lambda: operator_services.incident_withdraw(
-        actor=actor, incident=incident, reason=form.cleaned_data["reason"]), _("Incident withdrawn."))
+    return incident_form_post(
+        request, incident_id=incident_id, rule="incident.update", form_name="withdraw_form", section="withdraw",
+        make_form=lambda _incident: WithdrawForm(request.POST, prefix="withdraw"),
+        act=lambda actor, incident, form: operator_services.incident_withdraw(
+            actor=actor, incident=incident, reason=form.cleaned_data["reason"]),
+        success=_withdrawn_say, not_sent=_("This incident is already closed."))
 
 
 urlpatterns = [

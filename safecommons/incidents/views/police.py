@@ -3,66 +3,61 @@ close with an outcome."""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from safecommons.core.errors import Refused
-from safecommons.core.permissions import actor_for_user
 from safecommons.incidents.forms import AssignForm, CloseForm, StatusForm
-from safecommons.incidents.selectors import incidents as incident_selectors
 from safecommons.incidents.services import police as police_services
-from safecommons.incidents.views.operator import form_errors_say
+from safecommons.incidents.views.incident import incident_form_post
 
 
-def _act(request, incident_id: int, form_class, act, success: str):
-    """Load the incident, parse the form (if any), run the action, and say how it went above the page."""
-    actor = actor_for_user(request.user)
-    incident = incident_selectors.incident_for_action(actor=actor, incident_id=incident_id,
-                                                       rule="incident.dispatch")
-    form = form_class(request.POST, prefix=form_class.__name__.removesuffix("Form").lower()) if form_class else None
-    if form is not None and not form.is_valid():
-        messages.error(request, form_errors_say(form))
-    else:
-        try:
-            act(actor, incident, form.cleaned_data if form is not None else {})
-        except Refused as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, success)
-    return redirect("incidents:detail", incident_id=incident.pk)
+def _act(request, incident_id: int, form_class, act, success: str, *, make_form=None):
+    """An action of police on the incident's page (`incident_form_post`, under incident.dispatch)."""
+    name = form_class.__name__.removesuffix("Form").lower() if form_class else ""
+    if make_form is None:
+        def make_form(_incident):
+            return form_class(request.POST, prefix=name) if form_class else None
+    return incident_form_post(request, incident_id=incident_id, rule="incident.dispatch", form_name=f"{name}_form",
+                              section=name, make_form=make_form, act=act, success=success,
+                              not_sent=_("This incident is already closed."))
 
 
 @login_required
 @require_POST
 def incident_acknowledge(request, incident_id: int):
-    return _act(request, incident_id, None, lambda actor, incident, _data: police_services.incident_acknowledge(
+    return _act(request, incident_id, None, lambda actor, incident, _form: police_services.incident_acknowledge(
         actor=actor, incident=incident), _("Acknowledged: the operator sees it."))
 
 
 @login_required
 @require_POST
 def incident_assign(request, incident_id: int):
-    return _act(request, incident_id, AssignForm, lambda actor, incident, data: police_services.incident_assign(
-        actor=actor, incident=incident, unit=data["unit"]), _("Unit assigned."))
+    return _act(request, incident_id, AssignForm, lambda actor, incident, form: police_services.incident_assign(
+        actor=actor, incident=incident, unit=form.cleaned_data["unit"]), _("Unit assigned."))
 
 
 @login_required
 @require_POST
 def incident_status(request, incident_id: int):
-    return _act(request, incident_id, StatusForm, lambda actor, incident, data: police_services.incident_status_set(
-        actor=actor, incident=incident, status=data["status"]), _("Status updated."))
+    return _act(request, incident_id, StatusForm, lambda actor, incident, form: police_services.incident_status_set(
+        actor=actor, incident=incident, status=form.cleaned_data["status"]), _("Status updated."))
 
 
 @login_required
 @require_POST
 def incident_close(request, incident_id: int):
-    return _act(request, incident_id, CloseForm, lambda actor, incident, data: police_services.incident_close(
-        actor=actor, incident=incident, disposition=data["disposition"], outcome_summary=data["outcome_summary"]),
-        _("Incident closed; the outcome is on its way to the company."))
+    def make_form(incident):
+        # What this incident may be closed as: with "withdrawn" or "cancelled" while police are asked to stand down.
+        dispositions = (police_services.incident_closing_dispositions(incident) if incident is not None
+                        else police_services.CLOSING_DISPOSITIONS)
+        return CloseForm(request.POST, prefix="close", dispositions=dispositions)
+
+    return _act(request, incident_id, CloseForm, lambda actor, incident, form: police_services.incident_close(
+        actor=actor, incident=incident, disposition=form.cleaned_data["disposition"],
+        outcome_summary=form.cleaned_data["outcome_summary"]),
+        _("Incident closed; the outcome is on its way to the company."), make_form=make_form)
 
 
 urlpatterns = [

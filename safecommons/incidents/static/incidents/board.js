@@ -24,6 +24,15 @@
   function typeLabel(incident) { return (pageLabels.types || {})[incident.type] || incident.type_label; }
   function statusLabel(incident) { return (pageLabels.statuses || {})[incident.status] || incident.status_label; }
   function kindLabel(event) { return (pageLabels.kinds || {})[event.kind] || event.kind_label; }
+  // "Withdrawn: Cleaning crew…": some events' text already starts with their kind's label; say it once.
+  function latestLine(event) {
+    var text = event.text || "", label = kindLabel(event);
+    var saysItself = [label, event.kind_label].some(function (prefix) {
+      return prefix && text.toLowerCase().indexOf(prefix.toLowerCase() + ":") === 0;
+    });
+    if (saysItself) { return text; }
+    return label + (text ? ": " + text : "");
+  }
 
   // --- status line and sound
 
@@ -174,7 +183,7 @@
       cell(row, incident.company || "");
       cell(row, statusLabel(incident) + (incident.assigned_unit ? " · " + incident.assigned_unit : ""));
       var update = latest[incident.id];
-      cell(row, update ? kindLabel(update) + (update.text ? ": " + update.text : "") : "");
+      cell(row, update ? latestLine(update) : "");
       var time = document.createElement("time");
       time.dateTime = incident.received_at || "";
       time.textContent = incident.received_at ? window.siteClock(incident.received_at, { hour: "2-digit", minute: "2-digit" }) : "";

@@ -52,6 +52,8 @@
   var labelsElement = document.getElementById("incident-labels");
   var labels = labelsElement ? JSON.parse(labelsElement.textContent) : {};
   var sideLabels = labels.sides || {}, kindLabels = labels.kinds || {}, statusLabels = labels.statuses || {};
+  var flagLabelsElement = document.getElementById("incident-flag-labels");
+  var flagLabels = flagLabelsElement ? JSON.parse(flagLabelsElement.textContent) : {};
   var live = document.getElementById("incident-live");
   var closedNotice = document.getElementById("incident-closed-notice");
 
@@ -107,13 +109,56 @@
     return item;
   }
 
-  function showIncident(summary) {
+  function tag(text, level) {
+    var span = document.createElement("span");
+    span.className = "tag priority-" + level;
+    span.textContent = text;
+    return span;
+  }
+
+  // The flags as incidents/incident_flags.html draws them, and the weapons named: the summary says whether
+  // weapons were seen, an update that changed them says which ("changes" in its data).
+  function showFlags(summary, changes) {
+    document.querySelectorAll("[data-incident-flags]").forEach(function (flags) {
+      var weapons = flags.dataset.weapons || "";
+      if (changes && typeof changes.weapons === "string") { weapons = changes.weapons; }
+      if (!summary.weapons) { weapons = ""; }
+      flags.dataset.weapons = weapons;
+      flags.textContent = "";
+      var parts = [];
+      if (summary.persons_at_risk) { parts.push(tag(flagLabels.persons || "Persons at risk", 4)); }
+      if (summary.weapons) { parts.push(tag(flagLabels.weapons || "Weapons", 4)); }
+      if (summary.verified) { parts.push(tag((flagLabels.verified || {})[summary.verification] || summary.verification, 3)); }
+      parts.forEach(function (part) { flags.append(" ", part); });
+      if (weapons) { flags.append(" — " + weapons); }
+      if (!parts.length && flags.dataset.labelNone) { flags.append(" " + flags.dataset.labelNone); }
+    });
+  }
+
+  function showIncident(summary, event) {
     if (!summary) { return; }
     var status = document.querySelector("[data-incident-status]");
     if (status && summary.status_label) { status.textContent = statusLabels[summary.status] || summary.status_label; }
     var unit = document.querySelector("[data-incident-unit]");
     if (unit) { unit.textContent = summary.assigned_unit || "—"; }
+    var priority = document.querySelector("[data-incident-priority]");
+    if (priority && typeof summary.priority === "number" && String(summary.priority) !== priority.dataset.incidentPriority) {
+      // The label is the page's own ("Priority 120" in its language): only the number in it changes.
+      priority.textContent = priority.textContent.replace(priority.dataset.incidentPriority, String(summary.priority));
+      priority.dataset.incidentPriority = String(summary.priority);
+    }
+    showFlags(summary, event && event.data ? event.data.changes : null);
     if (summary.status === "closed" && closedNotice) { closedNotice.hidden = false; }
+  }
+
+  // A new entry flashes for a few seconds, as a new row on the board does (an outline when the browser asks
+  // for reduced motion).
+  function highlight(item) {
+    item.classList.add("flash");
+    window.setTimeout(function () { item.classList.remove("flash"); item.style.outline = ""; }, 6000);
+    var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    if (still || typeof item.animate !== "function") { item.style.outline = "3px solid #e0a800"; return; }
+    item.animate([{ backgroundColor: "#ffd166" }, { backgroundColor: "transparent" }], { duration: 6000, easing: "ease-out" });
   }
 
   function receive(message) {
@@ -123,9 +168,11 @@
     if (String(event.incident_id) !== String(incidentId) || event.id <= lastSeq) { return; }
     lastSeq = event.id;
     timeline.dataset.lastEventId = String(lastSeq);
-    timeline.appendChild(eventItem(event));
+    var item = eventItem(event);
+    timeline.appendChild(item);
+    highlight(item);
     if (event.kind === "movement" && event.data) { extendPath(event.data.movement); }
-    showIncident(message.incident);
+    showIncident(message.incident, event);
   }
 
   // A refused handshake reaches the page as a plain close (the server answers it with HTTP 403): after a few
