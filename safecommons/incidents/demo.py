@@ -63,7 +63,7 @@ def demo_incidents_load(city):
     lakeview = permits["RVT-AP-0104"]
     trespass = operator.incident_open(
         actor=operator_actor, agency=agency, type=IncidentType.TRESPASS, verification=Verification.VIDEO,
-        address=lakeview.address, latitude=lakeview.latitude, longitude=lakeview.longitude,
+        site=lakeview.site, address=lakeview.address, latitude=lakeview.latitude, longitude=lakeview.longitude,
         summary="Person climbing the fence behind dock 4.", suspect_count=1,
         suspects=[{"description": "Adult, dark hoodie, backpack"}], camera_refs=["Lakeview dock cam 4"],
         callback_phone="555-0141")
@@ -96,7 +96,7 @@ def demo_incidents_load(city):
     foundry = permits["RVT-AP-0102"]
     break_in = operator.incident_open(
         actor=operator_actor, agency=agency, type=IncidentType.BREAK_IN, verification=Verification.VIDEO,
-        address=foundry.address, latitude=foundry.latitude, longitude=foundry.longitude,
+        site=foundry.site, address=foundry.address, latitude=foundry.latitude, longitude=foundry.longitude,
         summary="Two people cutting the lock on the tool container.", suspect_count=2,
         suspects=[{"description": "Male, tall, orange high-visibility vest"},
                   {"description": "Male, grey hoodie, carrying bolt cutters"}],

@@ -11,7 +11,7 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from safecommons.core.audit.services import audit_record
 from safecommons.core.permissions import Actor, incident_agencies, incident_companies, may, require
-from safecommons.incidents.models import Incident, IncidentEvent, Snapshot
+from safecommons.incidents.models import AlarmPermit, Incident, IncidentEvent, Snapshot
 from safecommons.partners.models import Organisation, OrganisationKind, Scope, Site
 from safecommons.partners.selectors import partners_in_force_with, recipients_granted
 
@@ -152,10 +152,18 @@ def handoff_agencies(*, actor: Actor) -> QuerySet[Organisation]:
 
 
 def handoff_sites(*, actor: Actor) -> QuerySet[Site]:
-    """The sites an incident may be handed over at: the companies' own, and their clients' under an agreement
-    in force."""
+    """The sites the actor's companies may hand an incident over at (`company_handoff_sites`)."""
     require(actor, "incident.console")
-    companies = incident_companies(actor)
-    organisations = companies | partners_in_force_with(companies)
-    return (Site.objects.filter(organisation_id__in=organisations).exclude(organisation__kind=OrganisationKind.AGENCY)
+    return company_handoff_sites(incident_companies(actor))
+
+
+def company_handoff_sites(company_ids: set[int]) -> QuerySet[Site]:
+    """The sites security companies may hand an incident over at: their own, their clients' under an agreement
+    in force, and the sites they monitor under an active alarm permit (most clients of a monitoring company
+    have a permit with police, not an agreement on this platform)."""
+    organisations = company_ids | partners_in_force_with(company_ids)
+    monitored = AlarmPermit.objects.filter(monitoring_company_id__in=company_ids, is_active=True,
+                                           site__isnull=False).values("site_id")
+    return (Site.objects.filter(Q(organisation_id__in=organisations) | Q(pk__in=monitored))
+            .exclude(organisation__kind=OrganisationKind.AGENCY)
             .select_related("organisation").order_by("organisation__name", "name"))

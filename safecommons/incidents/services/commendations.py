@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from safecommons.accounts.models import User
 from safecommons.core.audit.services import audit_record
 from safecommons.core.errors import Refused
-from safecommons.core.permissions import Actor, require
+from safecommons.core.permissions import Actor, actor_for_user, require
 from safecommons.incidents import tasks
 from safecommons.incidents.models import Commendation, Incident
 from safecommons.incidents.pdf import CertificateText, certificate_pdf
@@ -59,7 +59,7 @@ def commendation_issue(*, actor: Actor, agency: Organisation, recipient: User, t
                        incident: Incident | None = None, site_url: str = "") -> Commendation:
     """Issue a commendation from `agency` (its supervisors and agency admins) to a signed-up person, for one
     of the agency's closed incidents if named. Numbered, audited, and emailed to the recipient after commit
-    in their language, with a link to their commendation page (absolute when `site_url` is given)."""
+    in their language, with a link to their commendation page (on `site_url`, by default SITE_URL)."""
     require(actor, "commendation.issue", agency)
     title = _text(title, limit=TITLE_MAX, empty=_("Give the commendation a title."),
                   too_long=_("The title is longer than %(limit)s characters."))
@@ -69,6 +69,9 @@ def commendation_issue(*, actor: Actor, agency: Organisation, recipient: User, t
         raise Refused(_("This account is closed; a commendation cannot be sent to it."))
     if recipient.pk == actor.user_id:
         raise Refused(_("You cannot commend yourself."))
+    if actor_for_user(recipient).is_agency_staff:
+        raise Refused(_("Community commendations go to monitoring operators and residents, not to police "
+                        "staff."))
     if incident is not None:
         if incident.agency_id != agency.pk:
             raise Refused(_("This incident was not handled by %(agency)s.") % {"agency": agency.name})
@@ -108,7 +111,7 @@ def commendation_email_send(*, commendation_id: int, site_url: str = "") -> bool
                                                                    "title": commendation.title}
         body = render_to_string("incidents/email/commendation_issued.txt", {
             "commendation": commendation, "recipient_name": selectors.recipient_name(recipient),
-            "link": f"{site_url.rstrip('/')}{path}", "platform_name": settings.PLATFORM_NAME})
+            "link": f"{(site_url or settings.SITE_URL).rstrip('/')}{path}", "platform_name": settings.PLATFORM_NAME})
     send_mail(subject, body, None, [recipient.email])
     return True
 

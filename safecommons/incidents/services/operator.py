@@ -7,6 +7,7 @@ event last, all in one transaction.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -24,7 +25,6 @@ from safecommons.incidents.events import incident_event_append
 from safecommons.incidents.models import Disposition, Incident, IncidentEvent, IncidentType, Snapshot, Verification
 from safecommons.incidents.services.priority import incident_priority
 from safecommons.partners.models import Organisation, OrganisationKind, Scope, Site
-from safecommons.partners.selectors import partners_in_force_with
 from safecommons.partners.services import data_flow_authorize
 
 SNAPSHOT_MAX_BYTES = 10 * 1024 * 1024
@@ -119,10 +119,27 @@ def vehicle_words(vehicle: Mapping[str, str]) -> str:
 # --- Handing an incident over
 
 
+_CALLBACK_PHONE = re.compile(r"(?P<number>\+?[\d\s().-]+?)(?:\s*(?:ext\.?|x)\s*\d{1,6})?", re.IGNORECASE)
+
+
 def _site_check(site: Site, company_id: int) -> None:
-    if site.organisation_id != company_id and site.organisation_id not in partners_in_force_with({company_id}):
-        raise Refused(_("That site is not one of your company's or of a client you have an agreement in force "
-                        "with."))
+    from safecommons.incidents.selectors.incidents import company_handoff_sites
+
+    if not company_handoff_sites({company_id}).filter(pk=site.pk).exists():
+        raise Refused(_("That site is not one of your company's, a client's you have an agreement in force with, "
+                        "or one you monitor under an alarm permit."))
+
+
+def _callback_phone_clean(phone: str) -> str:
+    """A number police can dial back, kept as typed: digits with the usual spaces, dots, dashes, brackets
+    and a leading +, 7 to 15 of them, and perhaps an extension ("ext. 12", "x12")."""
+    phone = clean_text(phone, limit=40)
+    if not phone:
+        return ""
+    match = _CALLBACK_PHONE.fullmatch(phone)
+    if match is None or not 7 <= len(re.sub(r"\D", "", match["number"])) <= 15:
+        raise Refused(_("Give a call-back number police can dial, for example +1 612 555 0100."))
+    return phone
 
 
 def _opened_line(incident: Incident) -> str:
@@ -188,6 +205,7 @@ def incident_open(
         raise Refused(_("Give at most %(count)s camera references.") % {"count": CAMERA_REFS_MAX})
     if not 0 <= int(suspect_count or 0) <= 999:
         raise Refused(_("The number of suspects must be between 0 and 999."))
+    callback_phone = _callback_phone_clean(callback_phone)
     company = Organisation.objects.get(pk=company_id)
     with transaction.atomic():
         incident = Incident(
@@ -195,7 +213,7 @@ def incident_open(
             address=address, latitude=latitude, longitude=longitude, type=type, verification=verification,
             suspect_count=max(int(suspect_count or 0), len(suspects)), suspects=suspects,
             weapons=clean_text(weapons, limit=300), vehicles=vehicles, persons_at_risk=bool(persons_at_risk),
-            camera_refs=refs, callback_phone=clean_text(callback_phone, limit=40),
+            camera_refs=refs, callback_phone=callback_phone,
             summary=clean_text(summary), received_at=timezone.now(),
         )
         incident.priority = incident_priority(incident)
