@@ -117,7 +117,8 @@ _INCIDENT_COUNTS = {
     "incidents": Count("pk"),
     "dispatched": Count("pk", filter=Q(dispatched_at__isnull=False)),
     "false_alarms": Count("pk", filter=Q(disposition=Disposition.FALSE_ALARM)),
-    "cancelled": Count("pk", filter=Q(disposition=Disposition.CANCELLED)),
+    # called off by the company: by its alarm center (CANCELLED) or by an operator on the page (WITHDRAWN)
+    "cancelled": Count("pk", filter=Q(disposition__in=(Disposition.CANCELLED, Disposition.WITHDRAWN))),
     "closed": Count("pk", filter=Q(status=Incident.Status.CLOSED)),
 }
 

@@ -1,7 +1,7 @@
 """False-alarm statistics, with numbers worked out by hand: police see their agency's alarms, a monitoring
 company's staff their own company's; the page draws the chart on the server; wrong roles are refused."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings
@@ -181,3 +181,22 @@ def test_a_company_partner_admin_is_company_staff(world, agency):
     admin = MembershipFactory(organisation=world["d"], role=Role.PARTNER_ADMIN).user
     stats = statistics(admin)
     assert [row.permit.number for row in stats.sites] == ["AP-3"]
+
+
+def test_an_alarm_incident_the_operator_withdrew_counts_as_cancelled_by_the_company(agency, security_company,
+                                                                                    people):
+    handoff_agreement(security_company, agency)
+    answer = alarm_send(alarm_center(security_company), alarm_permit(security_company, agency))
+    closed(answer, Disposition.WITHDRAWN, dispatched=False)
+    counts = statistics(people[Role.OFFICER]).totals
+    assert (counts.cancelled, counts.false_alarms, counts.closed) == (1, 0, 1)
+
+
+def test_the_chart_labels_fit_and_the_period_reads_well(agency, security_company, people, client_for, time_machine):
+    time_machine.move_to(datetime(2026, 12, 3, 8, 6, tzinfo=UTC), tick=False)  # 30 days before: 2:06 a.m.
+    handoff_agreement(security_company, agency)
+    permit = alarm_permit(security_company, agency, number="P-0103", address="1160 Cedar St, Riverton, Minnesota")
+    closed(alarm_send(alarm_center(security_company), permit), Disposition.FALSE_ALARM)
+    page = client_for(people[Role.OFFICER]).get(PAGE).content.decode()
+    assert "P-0103 — 1160 Cedar St, Riverton, M…" in page
+    assert "Counted from Nov. 3, 2026, 2:06 a.m. to now." in page

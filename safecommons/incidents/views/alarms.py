@@ -19,7 +19,8 @@ PERIODS = (30, 90, 365)  # days
 
 # The chart: one horizontal bar per site (most false alarms first), label on the left, count on the right.
 CHART_SITES = 10
-CHART_LABEL_WIDTH = 190
+CHART_LABEL_WIDTH = 250  # room for CHART_LABEL_CHARACTERS at 12 px
+CHART_LABEL_CHARACTERS = 36
 CHART_BAR_SPACE = 360
 CHART_ROW = 26
 CHART_BAR = 16
@@ -33,7 +34,10 @@ def _chart(sites: list[alarm_selectors.SiteRow]) -> dict:
     for index, row in enumerate(rows):
         y = CHART_TOP + index * CHART_ROW
         width = round(row.counts.false_alarms / highest * CHART_BAR_SPACE, 1)
-        bars.append({"label": f"{row.permit.number} — {row.permit.address}"[:34], "value": row.counts.false_alarms,
+        label = f"{row.permit.number} — {row.permit.address}"
+        if len(label) > CHART_LABEL_CHARACTERS:
+            label = label[:CHART_LABEL_CHARACTERS - 1].rstrip() + "…"
+        bars.append({"label": label, "value": row.counts.false_alarms,
                      "x": CHART_LABEL_WIDTH, "y": y, "width": width, "text_y": y + CHART_BAR - 4,
                      "value_x": CHART_LABEL_WIDTH + width + 6})
     return {"bars": bars, "width": CHART_LABEL_WIDTH + CHART_BAR_SPACE + 40,
