@@ -116,6 +116,7 @@ MIDDLEWARE = [
     "safecommons.accounts.middleware.StaffSessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "safecommons.core.middleware.NotFoundMiddleware",
+    "safecommons.core.middleware.MethodNotAllowedPageMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = ["safecommons.accounts.backends.UserBackend"]

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
+from django.template.response import TemplateResponse
 from django.views.defaults import page_not_found
 
 
@@ -16,6 +17,22 @@ class NotFoundMiddleware:
         if isinstance(exception, ObjectDoesNotExist):
             return page_not_found(request, exception)
         return None
+
+
+class MethodNotAllowedPageMiddleware:
+    """A page opened at an address that only takes a form's POST (a bookmark, a link copied from the address
+    bar) says so, instead of the empty 405 Django answers. The API's answers are left as they are."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code != 405 or response.content or request.path.startswith("/api/"):
+            return response
+        page = TemplateResponse(request, "405.html", status=405)
+        page["Allow"] = response.get("Allow", "")
+        return page.render()
 
 
 def content_security_policy(*, tile_origin: str = "") -> str:
