@@ -14,7 +14,7 @@ def _user_by_id(user_id: int):
     return get_user_model()._default_manager.filter(pk=user_id)
 
 
-_USER_BY_ID = CompiledRead(_user_by_id, stand_ins=({"user_id": -1001}, {"user_id": 2002}, {"user_id": 3**30}))
+_USER_BY_ID = CompiledRead(_user_by_id, stand_ins=({"user_id": -1001}, {"user_id": 2002}, {"user_id": 30_000_001}))
 
 
 class UserBackend(ModelBackend):

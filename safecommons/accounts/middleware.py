@@ -19,7 +19,7 @@ LAST_SEEN_STEP_S = 60
 TOTP_DEVICE_LABEL = f"{TOTPDevice._meta.app_label}.{TOTPDevice._meta.model_name}"
 
 _TOTP_DEVICE = CompiledRead(lambda device_id: TOTPDevice.objects.filter(id=device_id),
-                            stand_ins=({"device_id": -1001}, {"device_id": 2002}, {"device_id": 3**30}))
+                            stand_ins=({"device_id": -1001}, {"device_id": 2002}, {"device_id": 30_000_001}))
 
 
 class OTPDeviceMiddleware(OTPMiddleware):

@@ -74,7 +74,9 @@ class CompiledRead:
 
     `stand_ins`: two or more dicts with a value for every argument of `build`, of the type calls will pass
     (int, str or date), each value different from set to set and unlikely to appear in the query for another
-    reason (ids of both signs that no row has, text no column holds, dates a century apart)."""
+    reason (ids of both signs that no row has, text no column holds, dates a century apart). An integer must
+    fit the column it is compared with, 32 bits for some: beyond it the ORM answers without SQL, and the
+    read is left to the ORM."""
 
     def __init__(self, build: Callable[..., QuerySet], stand_ins: Sequence[dict[str, Any]]) -> None:
         names = set(stand_ins[0]) if stand_ins else set()

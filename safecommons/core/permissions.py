@@ -101,7 +101,8 @@ def _memberships_query(user_id: int):
         "organisation_id", "organisation__name", "organisation__kind", "role")
 
 
-_MEMBERSHIPS = CompiledRead(_memberships_query, stand_ins=({"user_id": -1001}, {"user_id": 2002}, {"user_id": 3**30}))
+_MEMBERSHIPS = CompiledRead(_memberships_query,
+                            stand_ins=({"user_id": -1001}, {"user_id": 2002}, {"user_id": 30_000_001}))
 
 
 def actor_for_user(user: Any) -> Actor:

@@ -29,7 +29,8 @@ _GRANT_IN_FORCE = CompiledRead(
         scope=scope, provider_id=provider_id, recipient_id=recipient_id).in_force(on),
     stand_ins=({"scope": "(stand-in one)", "provider_id": -1001, "recipient_id": -1002, "on": date(1901, 2, 3)},
                {"scope": "(stand-in two)", "provider_id": 2001, "recipient_id": 2002, "on": date(2001, 4, 5)},
-               {"scope": "(stand-in three)", "provider_id": 3**30, "recipient_id": 3**31, "on": date(2101, 6, 7)}),
+               {"scope": "(stand-in three)", "provider_id": 30_000_001, "recipient_id": 30_000_002,
+                "on": date(2101, 6, 7)}),
 )
 
 
