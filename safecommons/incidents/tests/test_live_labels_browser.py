@@ -83,3 +83,30 @@ def test_the_incident_page_keeps_priority_and_flags_current_and_flashes_new_entr
     assert "Weapons" not in flags and "knife" not in flags and "Persons at risk" not in flags
     assert "Verified: Video" in flags
     context.close()
+
+
+def test_a_stand_down_request_shows_on_the_officers_page_without_a_reload(sessions, people, agency, asgi_server,
+                                                                          browser):
+    from playwright.sync_api import expect
+
+    from safecommons.incidents.models import Incident
+    from safecommons.incidents.services import operator as operator_services
+    from safecommons.incidents.services import police as police_services
+    from safecommons.incidents.tests.factories_workflow import actor, hand_over
+
+    incident = hand_over(people[Role.SECURITY_OPERATOR], agency)
+    police_services.incident_status_set(actor=actor(people[Role.OFFICER]), incident=incident,
+                                        status=Incident.Status.DISPATCHED)
+    context, page = signed_in_page(browser, asgi_server, sessions[Role.OFFICER])
+    page.goto(f"{asgi_server}/incidents/{incident.pk}/")
+    expect(page.locator("#incident-live")).to_contain_text("Live:", timeout=10_000)
+    notice = page.locator("#stand-down-live")
+    expect(notice).to_be_hidden()
+
+    operator_services.incident_withdraw(actor=actor(people[Role.SECURITY_OPERATOR]), incident=incident,
+                                        reason="Owner on camera")
+
+    expect(notice).to_be_visible(timeout=10_000)
+    expect(notice).to_contain_text("Police are asked to stand down.")
+    expect(notice.locator("a")).to_have_text("Reload to close it in one step.")
+    context.close()

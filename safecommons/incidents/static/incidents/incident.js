@@ -56,6 +56,8 @@
   var flagLabels = flagLabelsElement ? JSON.parse(flagLabelsElement.textContent) : {};
   var live = document.getElementById("incident-live");
   var closedNotice = document.getElementById("incident-closed-notice");
+  // Present while no stand-down is asked for: shown when the request arrives, as the server draws it on a reload.
+  var standDownNotice = document.getElementById("stand-down-live");
 
   function say(label) {
     if (!live) { return; }
@@ -172,6 +174,7 @@
     timeline.appendChild(item);
     highlight(item);
     if (event.kind === "movement" && event.data) { extendPath(event.data.movement); }
+    if (event.kind === "cancel_requested" && standDownNotice) { standDownNotice.hidden = false; }
     showIncident(message.incident, event);
   }
 
