@@ -23,6 +23,7 @@ from safecommons.core.permissions import Actor, incident_handoff_company, requir
 from safecommons.core.roles import Role
 from safecommons.incidents.events import incident_event_append
 from safecommons.incidents.models import Disposition, Incident, IncidentEvent, IncidentType, Snapshot, Verification
+from safecommons.incidents.selectors.incidents import company_handoff_sites
 from safecommons.incidents.services.priority import incident_priority
 from safecommons.partners.models import Organisation, OrganisationKind, Scope, Site
 from safecommons.partners.services import data_flow_authorize
@@ -123,8 +124,6 @@ _CALLBACK_PHONE = re.compile(r"(?P<number>\+?[\d\s().-]+?)(?:\s*(?:ext\.?|x)\s*\
 
 
 def _site_check(site: Site, company_id: int) -> None:
-    from safecommons.incidents.selectors.incidents import company_handoff_sites
-
     if not company_handoff_sites({company_id}).filter(pk=site.pk).exists():
         raise Refused(_("That site is not one of your company's, a client's you have an agreement in force with, "
                         "or one you monitor under an alarm permit."))
